@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cex {
+
+// Where an output line came from, as the compiler's debug directives say.
+struct AsmSource {
+  // nullopt means the user's main file (serialised as "file": null).
+  std::optional<std::string> file;
+  int line = 0;
+  // 0 means no column (the key is then omitted).
+  int column = 0;
+  // Only set when file names are not masked (dontMaskFilenames) and in binary mode.
+  std::optional<bool> mainsource;
+};
+
+// A reference to a label inside a line's text; columns are 1-based, end exclusive.
+struct AsmLabelRef {
+  std::string name;
+  // The label the reference points at when it differs from `name` (e.g. "foo" for "foo@PLT").
+  std::optional<std::string> target;
+  int start_col = 0;
+  int end_col = 0;
+};
+
+// One line of the filtered listing, in Compiler Explorer's `asm[]` shape.
+struct AsmLine {
+  std::string text;
+  std::optional<AsmSource> source;  // nullopt serialises as "source": null.
+  std::vector<AsmLabelRef> labels;
+  // Binary mode only.
+  std::optional<uint64_t> address;
+  std::optional<std::vector<std::string>> opcodes;
+};
+
+// Which lines the parser keeps. Names follow the API's `filters` object.
+struct AsmFilters {
+  bool binary = false;
+  bool binary_object = false;
+  bool labels = true;             // hide unused labels
+  bool directives = true;         // hide assembler directives
+  bool comment_only = true;       // hide comment-only lines
+  bool library_code = false;      // hide code that comes from other files than the main one
+  bool trim = false;              // collapse horizontal whitespace
+  bool demangle = true;           // demangle C++ symbols
+  bool debug_calls = false;       // hide calls to debug intrinsics
+  bool dont_mask_filenames = false;
+};
+
+// The parser's output: what the API returns as asm, labelDefinitions, parsingTime and
+// filteredCount.
+struct ParsedAsm {
+  std::vector<AsmLine> lines;
+  // Label name -> 1-based index into `lines`, in order of definition.
+  std::vector<std::pair<std::string, int>> label_definitions;
+  int64_t parsing_time_ms = 0;
+  int64_t filtered_count = 0;
+};
+
+}  // namespace cex

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "net/http_types.h"
+
+namespace cex {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 10240;  // 0 picks a free port
+  // Bodies above this get 413 without reaching the handler.
+  size_t body_limit = 16 * 1024 * 1024;
+  // Threads that run the network loop.
+  int threads = 2;
+  // A connection idle this long between requests is closed.
+  int idle_timeout_seconds = 60;
+};
+
+// An HTTP/1.1 server: keep-alive, chunked or sized request bodies, responses written in
+// one burst with Content-Length and a reason phrase. Malformed requests get 400, oversized
+// bodies 413; neither reaches the handler.
+class HttpServer {
+ public:
+  virtual ~HttpServer() = default;
+
+  // Binds and listens; the handler runs once run() is called.
+  static Result<std::unique_ptr<HttpServer>> create(const HttpServerOptions& options,
+                                                     HttpHandler handler);
+
+  // The bound port (useful when options.port was 0).
+  virtual uint16_t port() const = 0;
+  // Serves until stop(); runs the loop on options.threads threads including the caller.
+  virtual void run() = 0;
+  // Stops accepting and ends run(). Safe from any thread and from signal-handling threads.
+  virtual void stop() = 0;
+};
+
+}  // namespace cex
