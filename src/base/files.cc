@@ -20,11 +20,13 @@ namespace {
 class FdCloser {
  public:
   explicit FdCloser(int fd) : fd_(fd) {}
+
   ~FdCloser() {
     if (fd_ >= 0) {
       ::close(fd_);
     }
   }
+
   FdCloser(const FdCloser&) = delete;
   FdCloser& operator=(const FdCloser&) = delete;
 
@@ -105,7 +107,9 @@ Result<std::string> readFile(const std::string& path, uint64_t max_bytes) {
     return Status::fromErrno("open " + path, errno);
   }
   FdCloser closer(fd);
+
   struct stat st {};
+
   if (::fstat(fd, &st) != 0) {
     return Status::fromErrno("stat " + path, errno);
   }
@@ -196,6 +200,7 @@ Status removeTree(const std::string& path) {
 
 Result<uint64_t> freeSpaceMiB(const std::string& path) {
   struct statvfs st {};
+
   if (::statvfs(path.c_str(), &st) != 0) {
     return Status::fromErrno("statvfs " + path, errno);
   }

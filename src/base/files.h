@@ -35,6 +35,7 @@ class TempDir {
   static Result<TempDir> create(const std::string& root, std::string_view prefix);
 
   TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+
   TempDir& operator=(TempDir&& other) noexcept;
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

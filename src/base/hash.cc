@@ -7,11 +7,17 @@
 
 namespace cex {
 
-std::string Hash128::toHex() const { return fmt::format("{:016x}{:016x}", high, low); }
+std::string Hash128::toHex() const {
+  return fmt::format("{:016x}{:016x}", high, low);
+}
 
-Hasher::Hasher() : state_(XXH3_createState()) { XXH3_128bits_reset(static_cast<XXH3_state_t*>(state_)); }
+Hasher::Hasher() : state_(XXH3_createState()) {
+  XXH3_128bits_reset(static_cast<XXH3_state_t*>(state_));
+}
 
-Hasher::~Hasher() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
+Hasher::~Hasher() {
+  XXH3_freeState(static_cast<XXH3_state_t*>(state_));
+}
 
 Hasher& Hasher::add(std::string_view field) {
   auto* state = static_cast<XXH3_state_t*>(state_);

@@ -26,14 +26,23 @@ class Status {
   Status() = default;
 
   static Status ok() { return {}; }
-  static Status invalidArgument(std::string msg) { return {StatusCode::InvalidArgument, std::move(msg)}; }
+
+  static Status invalidArgument(std::string msg) {
+    return {StatusCode::InvalidArgument, std::move(msg)};
+  }
+
   static Status notFound(std::string msg) { return {StatusCode::NotFound, std::move(msg)}; }
+
   static Status ioError(std::string msg) { return {StatusCode::IoError, std::move(msg)}; }
+
   static Status timeout(std::string msg) { return {StatusCode::Timeout, std::move(msg)}; }
+
   static Status unavailable(std::string msg) { return {StatusCode::Unavailable, std::move(msg)}; }
+
   static Status resourceExhausted(std::string msg) {
     return {StatusCode::ResourceExhausted, std::move(msg)};
   }
+
   static Status internal(std::string msg) { return {StatusCode::Internal, std::move(msg)}; }
 
   // An I/O failure described by errno, e.g. fromErrno("open /etc/x", ENOENT). ENOENT maps to
@@ -41,8 +50,11 @@ class Status {
   static Status fromErrno(std::string_view context, int err);
 
   bool isOk() const { return code_ == StatusCode::Ok; }
+
   StatusCode code() const { return code_; }
+
   const std::string& message() const { return message_; }
+
   std::string toString() const;
 
  private:
@@ -57,19 +69,28 @@ template <typename T>
 class Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+
   Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
+
   const Status& status() const {
     static const Status kOk;
     return ok() ? kOk : std::get<1>(v_);
   }
+
   T& value() & { return std::get<0>(v_); }
+
   const T& value() const& { return std::get<0>(v_); }
+
   T&& value() && { return std::get<0>(std::move(v_)); }
+
   T* operator->() { return &value(); }
+
   const T* operator->() const { return &value(); }
+
   T& operator*() & { return value(); }
+
   const T& operator*() const& { return value(); }
 
  private:

@@ -10,6 +10,7 @@ namespace {
 
 bool exists(const std::string& path) {
   struct stat st {};
+
   return ::lstat(path.c_str(), &st) == 0;
 }
 

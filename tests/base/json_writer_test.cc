@@ -30,9 +30,15 @@ TEST(JsonWriterTest, KeepsValidUtf8AndRepairsInvalidBytes) {
 
   out.clear();
   // A lone continuation byte, a truncated sequence, an overlong form and a surrogate.
-  appendJsonString(&out, "a\x80" "b\xE2\x82" "c\xC0\xAF" "d\xED\xA0\x80");
+  appendJsonString(&out,
+                   "a\x80"
+                   "b\xE2\x82"
+                   "c\xC0\xAF"
+                   "d\xED\xA0\x80");
   EXPECT_EQ(out,
-            "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD"
+            "\"a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD\xEF\xBF\xBD"
+            "c\xEF\xBF\xBD\xEF\xBF\xBD"
             "d\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
 }
 

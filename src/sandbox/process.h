@@ -1,0 +1,52 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace cex {
+
+// What to run and within which limits.
+struct ProcessSpec {
+  std::vector<std::string> argv;  // argv[0] is the executable (absolute, or found on PATH)
+  std::string cwd;                // empty = inherit
+  std::vector<std::string> env;   // complete environment, "NAME=value"
+  std::string stdin_data;         // written to the child's stdin, which is then closed
+  std::chrono::milliseconds timeout{20000};
+  // Output beyond these is dropped, the child is killed and the result marked truncated.
+  size_t max_stdout = 1024 * 1024;
+  size_t max_stderr = 1024 * 1024;
+};
+
+// How a run ended. The child and everything it started have exited when this is returned.
+struct ProcessResult {
+  int exit_code = -1;   // exit status; -1 when killed by a signal or never started
+  int term_signal = 0;  // the signal that ended the child, 0 if it exited
+  bool timed_out = false;
+  bool truncated = false;
+  std::string stdout_data;
+  std::string stderr_data;
+  double wall_ms = 0;
+};
+
+// Runs one process to completion. Implementations decide how much of the machine the child
+// may see: the direct runner below none of the isolation, a sandboxed runner more.
+class ProcessRunner {
+ public:
+  virtual ~ProcessRunner() = default;
+  // Fails only when the process could not be started at all.
+  virtual Result<ProcessResult> run(const ProcessSpec& spec) = 0;
+  // A short name for logs and /healthcheck ("none", ...).
+  virtual std::string name() const = 0;
+};
+
+// Runs the child in its own process group with pipes for stdin/stdout/stderr, enforcing the
+// timeout and output caps; on timeout, overflow or exit of the child the whole group is
+// killed, so nothing it started outlives the run.
+std::unique_ptr<ProcessRunner> makeDirectRunner();
+
+}  // namespace cex
