@@ -15,6 +15,9 @@ struct HttpServerOptions {
   uint16_t port = 10240;  // 0 picks a free port
   // Bodies above this get 413 without reaching the handler.
   size_t body_limit = 16 * 1024 * 1024;
+  // Request line plus headers above this get 431. Generous because /clientstate/<base64>
+  // links carry a whole session in the path.
+  size_t header_limit = 64 * 1024;
   // Threads that run the network loop.
   int threads = 2;
   // A connection idle this long between requests is closed.
@@ -30,13 +33,15 @@ class HttpServer {
 
   // Binds and listens; the handler runs once run() is called.
   static Result<std::unique_ptr<HttpServer>> create(const HttpServerOptions& options,
-                                                     HttpHandler handler);
+                                                    HttpHandler handler);
 
   // The bound port (useful when options.port was 0).
   virtual uint16_t port() const = 0;
   // Serves until stop(); runs the loop on options.threads threads including the caller.
+  // Call it once; destroy the server only after it has returned (or if it never ran).
   virtual void run() = 0;
-  // Stops accepting and ends run(). Safe from any thread and from signal-handling threads.
+  // Stops accepting, closes every connection and makes run() return; responses still
+  // pending are dropped. Safe from any thread, before or during run(), and async-signal-safe.
   virtual void stop() = 0;
 };
 
