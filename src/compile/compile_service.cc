@@ -1,0 +1,175 @@
+#include "compile/compile_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "base/strings.h"
+#include "compile/compile_job.h"
+#include "compile/compiler_command.h"
+#include "compile/popular_arguments.h"
+
+namespace cex {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Everything that can change a compile's result goes into its key.
+Hash128 cacheKey(const CompilerInfo& compiler, const CompileRequest& request,
+                 const CompileFilters& filters) {
+  Hasher h;
+  h.add("cex-compile-v1");
+  h.add(compiler.id).add(compiler.exe).add(compiler.version);
+  h.add(static_cast<int64_t>(compiler.exe_size)).add(compiler.exe_mtime_ns);
+  h.add(join(compiler.options, "\x1f"));
+  h.add(request.source);
+  h.add(static_cast<int64_t>(request.files.size()));
+  for (const auto& file : request.files) {
+    h.add(file.filename).add(file.contents);
+  }
+  h.add(join(request.user_arguments, "\x1f"));
+  int64_t bits = 0;
+  for (bool b :
+       {filters.binary, filters.binary_object, filters.execute, filters.demangle, filters.intel,
+        filters.comment_only, filters.directives, filters.labels, filters.opt_output,
+        filters.library_code, filters.trim, filters.debug_calls, filters.dont_mask_filenames}) {
+    bits = bits * 2 + (b ? 1 : 0);
+  }
+  h.add(bits);
+  h.add(request.compiler_options_json);
+  for (const auto& tool : request.tools) {
+    h.add(tool.id).add(join(tool.args, "\x1f")).add(tool.stdin_data);
+  }
+  for (const auto& lib : request.libraries) {
+    h.add(lib.id).add(lib.version);
+  }
+  return h.digest();
+}
+
+// A rough count of the bytes a cached result holds, for the cache's budget.
+size_t approximateSize(const CompileResult& r) {
+  size_t bytes = sizeof(CompileResult);
+  for (const auto& line : r.parsed.lines) {
+    bytes += sizeof(AsmLine) + line.text.size() + line.labels.size() * sizeof(AsmLabelRef);
+    for (const auto& label : line.labels) {
+      bytes += label.name.size();
+    }
+    if (line.source && line.source->file) {
+      bytes += line.source->file->size();
+    }
+  }
+  for (const auto& [name, index] : r.parsed.label_definitions) {
+    bytes += name.size() + 16;
+  }
+  for (const auto* lines : {&r.stdout_lines, &r.stderr_lines}) {
+    for (const auto& line : *lines) {
+      bytes += sizeof(ResultLine) + line.text.size() * 2;
+    }
+  }
+  return bytes;
+}
+
+CompileOutcome refuse(std::string message) {
+  return {nullptr, std::move(message)};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CompileService>> CompileService::create(
+    const CompileSettings& settings, std::unique_ptr<ProcessRunner> runner,
+    const CompilerRegistry* registry) {
+  auto policy = OptionPolicy::create(settings.options_allowed_re, settings.options_forbidden_re);
+  if (!policy.ok()) {
+    return policy.status();
+  }
+  return std::unique_ptr<CompileService>(
+      new CompileService(settings, std::move(runner), registry, std::move(policy).value()));
+}
+
+CompileService::CompileService(const CompileSettings& settings,
+                               std::unique_ptr<ProcessRunner> runner,
+                               const CompilerRegistry* registry, OptionPolicy policy)
+    : settings_(settings),
+      runner_(std::move(runner)),
+      registry_(registry),
+      policy_(std::move(policy)),
+      cache_(settings.cache_bytes),
+      queue_(std::make_unique<CompileQueue>(settings.slots)) {}
+
+std::optional<CompileOutcome> CompileService::prepare(const CompilerInfo& compiler,
+                                                      CompileRequest* request, Hash128* key) {
+  std::vector<std::string> bad = policy_.badOptions(request->user_arguments);
+  if (!bad.empty()) {
+    return refuse("Bad options: " + join(bad, ", "));
+  }
+  request->filters =
+      adjustFilters(compiler, request->filters, request->user_arguments, !request->files.empty());
+  *key = cacheKey(compiler, *request, request->filters);
+  if (request->bypass_cache == 1) {
+    return std::nullopt;
+  }
+  Clock::time_point start = Clock::now();
+  std::shared_ptr<const CompileResult> hit = cache_.get(*key);
+  if (!hit) {
+    return std::nullopt;
+  }
+  auto copy = std::make_shared<CompileResult>(*hit);
+  copy->retrieved_from_cache = true;
+  copy->retrieved_from_cache_time =
+      std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  return CompileOutcome{std::move(copy), {}};
+}
+
+CompileOutcome CompileService::compileAndStore(const CompilerInfo& compiler,
+                                               const CompileRequest& request, const Hash128& key) {
+  auto result = runCompileJob(compiler, request, settings_, *runner_, *registry_);
+  if (!result.ok()) {
+    spdlog::error("compile failed compiler_id={} error=\"{}\"", compiler.id,
+                  result.status().message());
+    return refuse("Internal error: " + result.status().message());
+  }
+  if (!request.skip_pop_args) {
+    result->include_popular_arguments = true;
+    result->popular_arguments = popularArguments(compiler, request.user_arguments);
+  }
+  auto shared = std::make_shared<const CompileResult>(std::move(result).value());
+  if (shared->ok_to_cache) {
+    cache_.put(key, shared, approximateSize(*shared));
+  }
+  return {shared, {}};
+}
+
+void CompileService::submit(const CompilerInfo& compiler, CompileRequest request, Callback done) {
+  Hash128 key;
+  if (auto outcome = prepare(compiler, &request, &key)) {
+    done(std::move(*outcome));
+    return;
+  }
+  Clock::time_point queued = Clock::now();
+  auto job = [this, &compiler, request = std::move(request), key, queued,
+              done = std::move(done)]() {
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - queued);
+    if (waited > settings_.stale_after) {
+      done(
+          refuse(fmt::format("Internal error: compilation was in the queue too long "
+                             "({:.1f}s > {:.1f}s)",
+                             waited.count() / 1000.0, settings_.stale_after.count() / 1000.0)));
+      return;
+    }
+    done(compileAndStore(compiler, request, key));
+  };
+  queue_->submit(CompileQueue::Priority::Normal, std::move(job));
+}
+
+CompileOutcome CompileService::compileNow(const CompilerInfo& compiler, CompileRequest request) {
+  Hash128 key;
+  if (auto outcome = prepare(compiler, &request, &key)) {
+    return std::move(*outcome);
+  }
+  return compileAndStore(compiler, request, key);
+}
+
+void CompileService::submitHealthProbe(std::function<void()> probe) {
+  queue_->submit(CompileQueue::Priority::High, std::move(probe));
+}
+
+}  // namespace cex

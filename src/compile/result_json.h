@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compile/compile_result.h"
+
+namespace cex {
+
+class JsonWriter;
+
+// Appends the API's JSON for a compile result to `out`: compact, on one line.
+void writeCompileResultJson(const CompileResult& result, std::string* out);
+
+// Writes a stdout/stderr line array value.
+void writeResultLines(JsonWriter& json, const std::vector<ResultLine>& lines);
+
+// The body of a request refused before compiling (bad options, internal errors):
+// {"code":-1,"stdout":[],"stderr":[{"text":<message>}]}.
+std::string refusalJson(std::string_view message);
+
+}  // namespace cex
