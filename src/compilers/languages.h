@@ -13,8 +13,8 @@ struct Language {
   std::string monaco;                   // editor mode: "cppp"
   std::vector<std::string> extensions;  // first one names the input file: ".cpp"
   std::vector<std::string> alias;
-  std::string example;                  // default example program
-  std::string default_compiler;         // filled once compilers are known
+  std::string example;           // default example program
+  std::string default_compiler;  // filled once compilers are known
 };
 
 // The built-in table of languages cex can serve, in listing order.
