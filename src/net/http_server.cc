@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -97,9 +98,16 @@ bool isTokenChar(char c) {
          c != '\\' && c != ']' && c != '{' && c != '}' && c != '"';
 }
 
-// Whether a handler's header may go on the wire. Framing headers belong to the server, and a
-// header with an empty value or a line break is dropped: either would break strict clients.
-bool isSendable(const HttpHeader& header) {
+// Headers the server derives itself from the body and the connection state; a handler's own
+// are left out rather than risk two conflicting values.
+bool isFramingHeader(std::string_view name) {
+  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
+         iequals(name, "Connection");
+}
+
+// Whether a handler's header can go on the wire. An empty value or a line break in a value
+// would break strict clients, or let the value inject headers of its own.
+bool isWellFormed(const HttpHeader& header) {
   if (header.name.empty() || trim(header.value).empty()) {
     return false;
   }
@@ -108,11 +116,7 @@ bool isSendable(const HttpHeader& header) {
       return false;
     }
   }
-  if (header.value.find_first_of("\r\n", 0, 3) != std::string::npos) {
-    return false;
-  }
-  return !iequals(header.name, "Content-Length") && !iequals(header.name, "Transfer-Encoding") &&
-         !iequals(header.name, "Connection");
+  return header.value.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
 }
 
 // 204 and 304 never carry a body, so they get no Content-Length either (RFC 9110 8.6).
@@ -141,7 +145,10 @@ void buildHead(std::string& out, const HttpResponse& response, Framing framing) 
   out += reasonPhrase(response.status);
   out += "\r\n";
   for (const HttpHeader& header : response.headers) {
-    if (!isSendable(header)) {
+    if (isFramingHeader(header.name)) {
+      continue;
+    }
+    if (!isWellFormed(header)) {
       spdlog::warn("http response header dropped name={} status={}", header.name, response.status);
       continue;
     }
@@ -235,13 +242,16 @@ class RequestParser final : public http::basic_parser<true> {
   void on_header_impl(ErrorCode&) override {}
 
   void on_body_init_impl(const boost::optional<uint64_t>& length, ErrorCode&) override {
-    // The parser has already checked the declared length against the limit.
-    if (length) {
-      request_.body.reserve(static_cast<size_t>(*length));
-    }
+    // The parser has already checked the declared length against the limit. Only a little is
+    // reserved until the bytes arrive, so idle clients cannot claim memory by declaring.
+    declared_length_ = length.value_or(0);
+    request_.body.reserve(std::min<size_t>(declared_length_, kEagerReserve));
   }
 
   size_t on_body_impl(beast::string_view body, ErrorCode&) override {
+    if (request_.body.size() + body.size() > request_.body.capacity()) {
+      request_.body.reserve(declared_length_);
+    }
     request_.body.append(body.data(), body.size());
     return body.size();
   }
@@ -255,9 +265,12 @@ class RequestParser final : public http::basic_parser<true> {
 
   void on_finish_impl(ErrorCode&) override {}
 
+  static constexpr size_t kEagerReserve = size_t{64} * 1024;
+
   HttpRequest request_;
   int version_ = 11;
   bool expect_continue_ = false;
+  size_t declared_length_ = 0;  // Content-Length, or 0 when chunked
 };
 
 // The response status for a failed read, or 0 when the connection just ends without one
@@ -330,6 +343,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Awaitable<Next> reject(const ErrorCode& ec);
   Awaitable<Next> dispatch();
   void invokeHandler(HttpRequest&& request);
+  // Replaces an invalid status with 500 and applies a handler's "Connection: close".
+  void checkReply(HttpResponse& reply, Framing& framing);
   std::optional<HttpResponse> takeReplyOrWait();
   Awaitable<std::optional<HttpResponse>> awaitReply();
   Awaitable<bool> write(const HttpResponse& response, bool head, Framing framing);
@@ -363,6 +378,8 @@ class ReplySlot {
 
   ReplySlot(const ReplySlot&) = delete;
   ReplySlot& operator=(const ReplySlot&) = delete;
+  ReplySlot(ReplySlot&&) = delete;
+  ReplySlot& operator=(ReplySlot&&) = delete;
 
   ~ReplySlot() {
     if (used_.load()) {
@@ -516,10 +533,7 @@ Awaitable<Next> Connection::dispatch() {
     spdlog::debug("http response dropped remote={} target={} reason=closed", remote_, target_);
     co_return Next::Close;
   }
-  if (reply->status < 200 || reply->status > 599) {
-    spdlog::error("http handler gave invalid status={} target={}", reply->status, target_);
-    *reply = errorResponse(500);
-  }
+  checkReply(*reply, framing);
   bool ok = co_await write(*reply, head, framing);
   if (spdlog::should_log(spdlog::level::debug)) {
     double ms =
@@ -531,6 +545,19 @@ Awaitable<Next> Connection::dispatch() {
     co_return Next::Close;
   }
   co_return framing.keep_alive ? Next::Continue : Next::Linger;
+}
+
+void Connection::checkReply(HttpResponse& reply, Framing& framing) {
+  if (reply.status < 200 || reply.status > 599) {
+    spdlog::error("http handler gave invalid status={} target={}", reply.status, target_);
+    reply = errorResponse(500);
+  }
+
+  // A handler may end the connection, e.g. while the service drains.
+  auto connection = reply.header("Connection");
+  if (connection && iequals(trim(*connection), "close")) {
+    framing.keep_alive = false;
+  }
 }
 
 void Connection::invokeHandler(HttpRequest&& request) {
@@ -632,7 +659,7 @@ Awaitable<void> Connection::lingerClose() {
 // The server
 
 // Logs what escaped a coroutine; nothing may leave an event-loop callback.
-void logEscaped(std::exception_ptr error, std::string_view where) {
+void logEscaped(const std::exception_ptr& error, std::string_view where) {
   if (!error) {
     return;
   }
@@ -649,6 +676,10 @@ class ServerImpl final : public HttpServer {
  public:
   ServerImpl(const HttpServerOptions& options, HttpHandler handler);
   ~ServerImpl() override;
+  ServerImpl(const ServerImpl&) = delete;
+  ServerImpl& operator=(const ServerImpl&) = delete;
+  ServerImpl(ServerImpl&&) = delete;
+  ServerImpl& operator=(ServerImpl&&) = delete;
 
   // Binds, listens and queues the accept loop.
   Status listen();
@@ -724,8 +755,9 @@ Status ServerImpl::listen() {
     return Status::fromErrno("http eventfd", errno);
   }
   stop_event_.assign(stop_fd_);
-  asio::co_spawn(strand_, acceptLoop(), [](std::exception_ptr e) { logEscaped(e, "accept"); });
-  asio::co_spawn(strand_, watchStop(), [](std::exception_ptr e) { logEscaped(e, "stop"); });
+  asio::co_spawn(strand_, acceptLoop(),
+                 [](const std::exception_ptr& e) { logEscaped(e, "accept"); });
+  asio::co_spawn(strand_, watchStop(), [](const std::exception_ptr& e) { logEscaped(e, "stop"); });
   return Status::ok();
 }
 
@@ -822,7 +854,7 @@ void ServerImpl::startConnection(Tcp::socket&& socket) {
     state_->connections.emplace(connection.get(), connection);
   }
   asio::co_spawn(connection->executor(), Connection::serve(connection),
-                 [state = state_, connection](std::exception_ptr e) {
+                 [state = state_, connection](const std::exception_ptr& e) {
                    logEscaped(e, "connection");
                    std::lock_guard lock(state->mu);
                    state->connections.erase(connection.get());

@@ -14,10 +14,10 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 10240;  // 0 picks a free port
   // Bodies above this get 413 without reaching the handler.
-  size_t body_limit = 16 * 1024 * 1024;
+  size_t body_limit = size_t{16} * 1024 * 1024;
   // Request line plus headers above this get 431. Generous because /clientstate/<base64>
   // links carry a whole session in the path.
-  size_t header_limit = 64 * 1024;
+  size_t header_limit = size_t{64} * 1024;
   // Threads that run the network loop.
   int threads = 2;
   // A connection idle this long between requests is closed.

@@ -599,9 +599,10 @@ TEST_F(HttpServerTest, HeadGetsHeadersOnly) {
 TEST_F(HttpServerTest, HeadersWithEmptyValuesOrLineBreaksAreNeverSent) {
   start([](HttpRequest&&, Responder respond) {
     HttpResponse response;
-    response.headers = {{"X-Empty", ""},          {"X-Blank", "  "},      {"X-Good", "yes"},
-                        {"X-Split", "a\r\nX: b"}, {"Bad Name", "v"},      {"", "v"},
-                        {"Content-Length", "99"}, {"Connection", "close"}};
+    response.headers = {{"X-Empty", ""},          {"X-Blank", "  "},
+                        {"X-Good", "yes"},        {"X-Split", "a\r\nX: b"},
+                        {"Bad Name", "v"},        {"", "v"},
+                        {"Content-Length", "99"}, {"Transfer-Encoding", "chunked"}};
     response.body = "ok";
     respond(std::move(response));
   });
@@ -615,6 +616,7 @@ TEST_F(HttpServerTest, HeadersWithEmptyValuesOrLineBreaksAreNeverSent) {
   EXPECT_FALSE(response->header("X-Split"));
   EXPECT_FALSE(response->header("X"));
   EXPECT_FALSE(response->header("Connection"));
+  EXPECT_FALSE(response->header("Transfer-Encoding"));
   EXPECT_EQ(response->header("Content-Length"), "2");
   EXPECT_EQ(response->headers.size(), 2u);
   EXPECT_EQ(response->body, "ok");
@@ -710,6 +712,21 @@ TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
   EXPECT_TRUE(client.waitClosed());
 }
 
+TEST_F(HttpServerTest, HandlerCanCloseTheConnection) {
+  start([](HttpRequest&&, Responder respond) {
+    HttpResponse response;
+    response.setHeader("Connection", "Close");
+    respond(std::move(response));
+  });
+  Client client(port());
+  ASSERT_TRUE(client.send(get("/")));
+  auto response = client.read();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->header("Connection"), "close");
+  EXPECT_EQ(response->headers.size(), 2u);
+  EXPECT_TRUE(client.waitClosed());
+}
+
 TEST_F(HttpServerTest, Http10ClosesUnlessKeepAliveIsAsked) {
   startEcho();
   Client plain(port());
@@ -738,6 +755,13 @@ TEST_F(HttpServerTest, IdleConnectionIsClosed) {
   auto begin = Clock::now();
   EXPECT_TRUE(client.waitClosed(milliseconds(3000)));
   EXPECT_GE(Clock::now() - begin, milliseconds(900));
+
+  // A handler slower than the idle timeout is not mistaken for an idle client.
+  Client waiting(port());
+  ASSERT_TRUE(waiting.send(get("/slow?delay=1500")));
+  auto late = waiting.read();
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->status, 200);
 
   // A client that stalls inside a request is cut off the same way.
   Client slow(port());
