@@ -9,6 +9,17 @@ namespace cex {
 
 class JsonWriter;
 
+// Which flavour of listing the parser expects. Most compilers print GNU-as style text; the
+// others need parsers of their own.
+enum class AsmDialect {
+  Gnu,   // gcc, clang and GNU-style cross compilers; objdump output in binary mode
+  Msvc,  // cl.exe /FA listings
+  Ptx,   // NVIDIA PTX
+  Sass,  // NVIDIA nvdisasm output (binary mode)
+  Ca65,  // ca65 6502 listings (binary mode)
+  Cc65,  // cc65/od65 6502 disassembly (binary mode)
+};
+
 // Settings that come from the compiler's configuration rather than the request.
 struct AsmParseOptions {
   AsmFilters filters;
@@ -17,13 +28,17 @@ struct AsmParseOptions {
   std::string binary_hide_func_re;
   // Binary mode stops after this many lines with a "[truncated; too many lines]" line.
   int max_lines_of_asm = 5000;
+  AsmDialect dialect = AsmDialect::Gnu;
 };
 
 // Filters a compiler's `-S` listing (GNU as syntax, AT&T or Intel) into API lines, mapping
-// every instruction to its source line through .file/.loc.
+// every instruction to its source line through .file/.loc. With filters.binary or
+// binary_object set it hands over to parseObjdump. The result owns all its strings.
 ParsedAsm parseAsmText(std::string_view listing, const AsmParseOptions& options);
 
-// Parses `objdump -d -l --insn-width=16` output (binary and binaryObject modes).
+// Parses `objdump -d -l --insn-width=16` output (binary and binaryObject modes). With
+// options.dialect Sass/Ca65/Cc65 it reads those tools' disassembly formats instead. An empty
+// binary_hide_func_re hides the usual runtime helpers; an invalid one hides nothing.
 ParsedAsm parseObjdump(std::string_view disassembly, const AsmParseOptions& options);
 
 // Demangles C++ symbols in place: line texts, label references and label definitions.
@@ -34,5 +49,9 @@ void writeAsmLines(JsonWriter& json, const ParsedAsm& parsed);
 
 // Writes the `labelDefinitions` object value.
 void writeLabelDefinitions(JsonWriter& json, const ParsedAsm& parsed);
+
+// Writes the members "asm", "labelDefinitions" (when the dialect has them), "languageId"
+// (when set), "parsingTime" and "filteredCount" into the object currently open in `json`.
+void writeAsmResultMembers(JsonWriter& json, const ParsedAsm& parsed);
 
 }  // namespace cex

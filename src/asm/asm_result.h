@@ -13,8 +13,10 @@ struct AsmSource {
   // nullopt means the user's main file (serialised as "file": null).
   std::optional<std::string> file;
   int line = 0;
-  // 0 means no column (the key is then omitted).
+  // 0 means no column (the key is then omitted), unless keep_zero_column is set.
   int column = 0;
+  // Writes "column": 0 too (PTX listings report column 0 explicitly).
+  bool keep_zero_column = false;
   // Only set when file names are not masked (dontMaskFilenames) and in binary mode.
   std::optional<bool> mainsource;
 };
@@ -36,19 +38,23 @@ struct AsmLine {
   // Binary mode only.
   std::optional<uint64_t> address;
   std::optional<std::vector<std::string>> opcodes;
+  // Some dialects' lines lack these keys altogether (MSVC lines have no "labels", objdump
+  // relocation lines and 6502 listing lines may have neither); false omits the key.
+  bool has_source_key = true;
+  bool has_labels_key = true;
 };
 
 // Which lines the parser keeps. Names follow the API's `filters` object.
 struct AsmFilters {
   bool binary = false;
   bool binary_object = false;
-  bool labels = true;             // hide unused labels
-  bool directives = true;         // hide assembler directives
-  bool comment_only = true;       // hide comment-only lines
-  bool library_code = false;      // hide code that comes from other files than the main one
-  bool trim = false;              // collapse horizontal whitespace
-  bool demangle = true;           // demangle C++ symbols
-  bool debug_calls = false;       // hide calls to debug intrinsics
+  bool labels = true;         // hide unused labels
+  bool directives = true;     // hide assembler directives
+  bool comment_only = true;   // hide comment-only lines
+  bool library_code = false;  // hide code that comes from other files than the main one
+  bool trim = false;          // collapse horizontal whitespace
+  bool demangle = true;       // demangle C++ symbols
+  bool debug_calls = false;   // hide calls to debug intrinsics
   bool dont_mask_filenames = false;
 };
 
@@ -60,6 +66,11 @@ struct ParsedAsm {
   std::vector<std::pair<std::string, int>> label_definitions;
   int64_t parsing_time_ms = 0;
   int64_t filtered_count = 0;
+  // False for dialects whose result has no labelDefinitions (MSVC, ca65 listings, error
+  // documents); the compile result then omits the key.
+  bool has_label_definitions = true;
+  // Set when the listing is in another language than the compiler's (e.g. "ptx").
+  std::string language_id;
 };
 
 }  // namespace cex

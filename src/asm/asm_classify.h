@@ -1,0 +1,128 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "asm/asm_text.h"
+
+namespace cex {
+
+// Hand-written classifiers for lines of a GNU-as style listing (gcc, clang and most
+// cross compilers). Each one answers a single question about one line without allocating;
+// the parsers combine them. All views returned point into the line given.
+
+// A label definition at the start of a line: "name:" (optionally after ".proc ").
+struct LabelDef {
+  std::string_view name;
+  // Offset just after the ':'; equal to the line size when nothing follows the label.
+  size_t end = 0;
+};
+
+std::optional<LabelDef> matchLabelDef(std::string_view line);
+
+// "name = value": an assignment, treated as a label definition.
+struct Assignment {
+  std::string_view name;
+  std::string_view value;
+};
+
+std::optional<Assignment> matchAssignment(std::string_view line);
+
+// ".set name, other" where both sides are symbols: defines `name` as another name.
+std::optional<std::string_view> matchSetDef(std::string_view line);
+
+// ".set name, ." (optionally "+ 0"): `name` aliases whatever label follows.
+std::optional<std::string_view> matchAlias(std::string_view line);
+
+// ".globl/.global/.GLB/.export name" or ".weak/.weakext name": the symbol named.
+std::optional<std::string_view> matchGlobalOrWeak(std::string_view line);
+
+// ".type name, @function" (any of #%@) or ".proc name:".
+bool definesFunction(std::string_view line);
+
+// CUDA ".entry name(" / ".func (...) name(": the keyword ("entry" or "func") and where the
+// match starts.
+struct CudaBegin {
+  std::string_view keyword;
+  size_t start = 0;
+};
+
+std::optional<CudaBegin> matchCudaBegin(std::string_view line);
+
+// A line holding only ")": closes a CUDA parameter list.
+bool isCudaEnd(std::string_view line);
+
+// First non-blank character is '.'.
+bool isDirective(std::string_view line);
+
+// A data-emitting directive (.byte, .long, .string, .zero, ...), matched as a prefix the way
+// the reference does (so ".intel_syntax" counts as ".int").
+bool isDataDefinition(std::string_view line);
+
+// Contains ".inst" (an instruction emitted as data).
+bool hasInstDirective(std::string_view line);
+
+// The line emits an instruction: what follows any label definition and precedes any comment
+// starts with a letter (optionally after an LLVM-style "%name ="), or is an .inst directive,
+// and is not an assignment. NVCC code also accepts '@' predicates and '|'.
+bool hasOpcode(std::string_view line, bool in_nvcc_code);
+
+// Comment-only lines ('#', '@', '//', a whole /*...*/, ';' forms); NVCC has its own set.
+bool isCommentOnly(std::string_view line);
+bool isCommentOnlyNvcc(std::string_view line);
+
+// Inline assembly markers, tested on the trimmed line.
+enum class AppBlockMark { None, Begin, End };
+
+AppBlockMark appBlockMark(std::string_view line);
+
+// ".cfi_endproc", ".data", ".text" or ".section" anywhere in the line: the end of a block.
+bool isBlockEnd(std::string_view line);
+
+// An indented "name:"; inside inline assembly such a line loses its indent.
+std::string_view fixLabelIndentation(std::string_view line);
+
+// Listings where some line starts with "$name:" use '$' as a symbol start character (MIPS).
+bool usesDollarLabels(std::string_view listing);
+
+// Calls `fn(token)` for every symbol-like token in `line`: [.A-Z_a-z][\w$.]* (also '$' first
+// when `dollar_start`) or the same in double quotes.
+template <typename Fn>
+void forEachSymbolToken(std::string_view line, bool dollar_start, Fn&& fn) {
+  size_t i = 0;
+  while (i < line.size()) {
+    char c = line[i];
+    if (isSymbolStart(c) || (dollar_start && c == '$')) {
+      size_t end = skipSymbolChars(line, i + 1);
+      fn(line.substr(i, end - i));
+      i = end;
+      continue;
+    }
+    if (c == '"' && i + 1 < line.size() &&
+        (isSymbolStart(line[i + 1]) || (dollar_start && line[i + 1] == '$'))) {
+      size_t end = skipSymbolChars(line, i + 2);
+      if (end < line.size() && line[end] == '"') {
+        fn(line.substr(i, end + 1 - i));
+        i = end + 1;
+        continue;
+      }
+    }
+    ++i;
+  }
+}
+
+// A symbol referenced from an operand, possibly followed by "@suffix" groups such as @PLT.
+struct OperandRef {
+  size_t start = 0;         // byte offset in the text
+  std::string_view name;    // the whole reference, suffixes included
+  std::string_view target;  // the symbol alone
+};
+
+// Replaces `refs` with the symbols referenced by the operands of `text`: the part before the
+// first comment, minus the leading mnemonic. "$.LC0" yields ".LC0". A quote touching a
+// symbol is part of it, so "main\000" inside a string names no label "main".
+void collectOperandRefs(std::string_view text, std::vector<OperandRef>* refs);
+
+}  // namespace cex

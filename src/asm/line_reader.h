@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <string_view>
+
+namespace cex {
+
+// Walks the lines of a text in place. Lines end at "\n" or "\r\n"; a final newline does not
+// start another (empty) line, and a lone '\r' stays part of its line.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text, size_t pos = 0) : text_(text), pos_(pos) {}
+
+  // Sets `*line` to the next line; false at the end of the text.
+  bool next(std::string_view* line) {
+    if (pos_ >= text_.size()) {
+      return false;
+    }
+    const char* start = text_.data() + pos_;
+    const void* nl = std::memchr(start, '\n', text_.size() - pos_);
+    if (nl == nullptr) {
+      *line = text_.substr(pos_);
+      pos_ = text_.size();
+      return true;
+    }
+    size_t end = static_cast<const char*>(nl) - text_.data();
+    size_t line_end = end > pos_ && text_[end - 1] == '\r' ? end - 1 : end;
+    *line = text_.substr(pos_, line_end - pos_);
+    pos_ = end + 1;
+    return true;
+  }
+
+  // Offset where the next line starts.
+  size_t position() const { return pos_; }
+
+ private:
+  std::string_view text_;
+  size_t pos_;
+};
+
+}  // namespace cex

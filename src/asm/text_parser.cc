@@ -1,0 +1,326 @@
+#include "asm/text_parser.h"
+
+#include <algorithm>
+
+#include "asm/asm_text.h"
+#include "asm/line_reader.h"
+#include "asm/source_map.h"
+
+namespace cex {
+
+namespace {
+
+bool isLineBreak(char c) {
+  return c == '\n' || c == '\r';
+}
+
+// End of a block comment that opens (after tabs and spaces) at `line_start`, with the
+// whitespace after it, or npos when none opens there or it is never closed.
+size_t blockCommentEnd(std::string_view text, size_t line_start) {
+  size_t i = line_start;
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
+    ++i;
+  }
+  if (text.compare(i, 2, "/*") != 0) {
+    return std::string_view::npos;
+  }
+  size_t close = text.find("*/", i + 2);
+  if (close == std::string_view::npos) {
+    return std::string_view::npos;
+  }
+  return skipBlanks(text, close + 2);
+}
+
+// Start of the first line that begins at or after `pos`.
+size_t nextLineStart(std::string_view text, size_t pos) {
+  if (pos == 0 || isLineBreak(text[pos - 1])) {
+    return pos;
+  }
+  while (pos < text.size() && !isLineBreak(text[pos])) {
+    ++pos;
+  }
+  return pos + 1;
+}
+
+}  // namespace
+
+std::optional<std::string> stripBlockComments(std::string_view text) {
+  if (text.find("/*") == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string out;
+  size_t copied = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = blockCommentEnd(text, pos);
+    if (end == std::string_view::npos) {
+      pos = nextLineStart(text, pos + 1);
+      continue;
+    }
+    out.append(text.substr(copied, pos - copied));
+    copied = end;
+    pos = nextLineStart(text, end);
+    if (end == text.size()) {
+      break;
+    }
+  }
+  if (copied == 0) {
+    return std::nullopt;
+  }
+  out.append(text.substr(copied));
+  return out;
+}
+
+TextAsmParser::TextAsmParser(std::string_view listing, const AsmFilters& filters)
+    : listing_(listing), filters_(filters) {}
+
+ParsedAsm TextAsmParser::parse() {
+  scan_ = scanListing(listing_, filters_.directives);
+  LineReader reader(listing_);
+  std::string_view line;
+  while (reader.next(&line)) {
+    processLine(line, reader.position());
+  }
+  finish();
+  result_.filtered_count = scan_.line_count - static_cast<int64_t>(result_.lines.size());
+  return std::move(result_);
+}
+
+void TextAsmParser::processLine(std::string_view line, size_t next_line_pos) {
+  if (isBlankLine(line)) {
+    maybeAddBlank();
+    return;
+  }
+  updateState(line);
+  if (skipLibraryCode() || skipCommentOnly(line)) {
+    return;
+  }
+  if (custom_asm_depth_ > 0) {
+    line = fixLabelIndentation(line);
+  }
+  LabelStep step = handleLabel(line, next_line_pos);
+  if (step.drop || skipDirective(line, step)) {
+    return;
+  }
+  emit(line, step.is_label);
+}
+
+void TextAsmParser::updateState(std::string_view line) {
+  AppBlockMark mark = appBlockMark(line);
+  if (mark == AppBlockMark::Begin) {
+    ++custom_asm_depth_;
+  } else if (mark == AppBlockMark::End) {
+    --custom_asm_depth_;
+  }
+
+  SourceDirective directive = parseSourceDirective(line, scan_.files, filters_.dont_mask_filenames);
+  if (directive.effect == SourceEffect::Set) {
+    source_ = std::move(directive.source);
+  } else if (directive.effect == SourceEffect::Clear) {
+    source_.reset();
+  }
+  if (directive.resets_prev_label) {
+    prev_label_ = {};
+  }
+  if (source_ && (!source_->file || source_->mainsource.value_or(false))) {
+    seen_own_source_ = true;
+  }
+
+  // A block end forgets the source and the label data would belong to.
+  if (isBlockEnd(line) || (in_nvcc_code_ && line.find('}') != std::string_view::npos)) {
+    source_.reset();
+    prev_label_ = {};
+    seen_own_source_ = false;
+  }
+}
+
+bool TextAsmParser::skipLibraryCode() {
+  bool library = filters_.library_code && !prev_label_is_user_function_ && !seen_own_source_ &&
+                 source_ && source_->file && !source_->mainsource.value_or(false);
+  if (!library) {
+    may_remove_previous_label_ = true;
+    return false;
+  }
+  // Entering library code: a label just emitted for it would be left dangling, so it goes;
+  // if real code came before, the library lines are inlined into it and stay.
+  if (may_remove_previous_label_ && !result_.lines.empty()) {
+    const std::string& last = result_.lines.back().text;
+    auto def = last.empty() ? std::nullopt : matchLabelDef(last);
+    if (def) {
+      undefineLabel(def->name);
+      result_.lines.pop_back();
+      keep_inline_code_ = false;
+    } else {
+      keep_inline_code_ = true;
+    }
+    may_remove_previous_label_ = false;
+  }
+  return !keep_inline_code_;
+}
+
+bool TextAsmParser::skipCommentOnly(std::string_view line) const {
+  if (!filters_.comment_only || matchLabelDef(line)) {
+    return false;
+  }
+  return in_nvcc_code_ ? isCommentOnlyNvcc(line) : isCommentOnly(line);
+}
+
+TextAsmParser::LabelStep TextAsmParser::handleLabel(std::string_view line, size_t next_line_pos) {
+  LabelStep step;
+  std::string_view name;
+  // Only a label alone on its line (or "x = .") may be dropped; "1: call mcount" or
+  // "foo: # comment" always stay.
+  bool droppable = false;
+  if (auto def = matchLabelDef(line)) {
+    name = def->name;
+    droppable = def->end == line.size();
+  } else if (auto assignment = matchAssignment(line)) {
+    name = assignment->name;
+    droppable = trimBlanks(assignment->value) == ".";
+  } else if (auto set_name = matchSetDef(line)) {
+    name = *set_name;
+    droppable = true;
+    step.is_set_def = true;
+  } else if (auto cuda = matchCudaBegin(line)) {
+    in_nvcc_def_ = true;
+    in_nvcc_code_ = true;
+    name = cuda->keyword;
+  } else {
+    return step;
+  }
+  step.is_label = !step.is_set_def;
+
+  if (droppable && !scan_.used.contains(name)) {
+    if (filters_.labels) {
+      prev_label_ = {};
+      step.drop = true;
+    }
+    return step;
+  }
+  defineLabel(name);
+  if (step.is_set_def) {
+    return step;
+  }
+  prev_label_ = name;
+  if (!in_nvcc_def_ && !in_nvcc_code_ && filters_.library_code) {
+    prev_label_is_user_function_ = isUserFunctionFrom(next_line_pos);
+  }
+  return step;
+}
+
+bool TextAsmParser::skipDirective(std::string_view line, const LabelStep& step) {
+  if (in_nvcc_def_) {
+    if (isCudaEnd(line)) {
+      in_nvcc_def_ = false;
+    }
+    return false;
+  }
+  if (step.is_label || step.is_set_def || !filters_.directives) {
+    return false;
+  }
+  // Data right after a used label is what that label names (.LC0: .string "hi").
+  if (!prev_label_.empty() && isDataDefinition(line)) {
+    return false;
+  }
+  return isDirective(line) && !hasInstDirective(line) && !matchAlias(line);
+}
+
+void TextAsmParser::emit(std::string_view line, bool is_label) {
+  scratch_.clear();
+  appendExpandedTabs(line, &scratch_);
+  AsmLine& out = result_.lines.emplace_back();
+  if (filters_.trim) {
+    appendSquashedWhitespace(scratch_, &out.text);
+  } else {
+    out.text = scratch_;
+  }
+  if (source_ && hasOpcode(scratch_, in_nvcc_code_)) {
+    out.source = source_;
+  }
+  if (!is_label) {
+    addLabelRefs(&out);
+  }
+}
+
+void TextAsmParser::addLabelRefs(AsmLine* out) {
+  collectOperandRefs(out->text, &refs_);
+  for (const OperandRef& ref : refs_) {
+    // Only names defined somewhere can survive the final check against labelDefinitions.
+    if (!scan_.defined.contains(ref.target)) {
+      continue;
+    }
+    AsmLabelRef& label = out->labels.emplace_back();
+    label.name = std::string(ref.name);
+    if (ref.target.size() != ref.name.size()) {
+      label.target = std::string(ref.target);
+    }
+    label.start_col = static_cast<int>(utf16Length(out->text.substr(0, ref.start))) + 1;
+    label.end_col = label.start_col + static_cast<int>(utf16Length(ref.name));
+  }
+}
+
+void TextAsmParser::maybeAddBlank() {
+  if (!result_.lines.empty() && !result_.lines.back().text.empty()) {
+    result_.lines.emplace_back();
+  }
+}
+
+void TextAsmParser::defineLabel(std::string_view name) {
+  int index = static_cast<int>(result_.lines.size()) + 1;
+  auto [it, inserted] = label_slots_.try_emplace(name, result_.label_definitions.size());
+  if (inserted) {
+    result_.label_definitions.emplace_back(std::string(name), index);
+  } else {
+    result_.label_definitions[it->second].second = index;
+  }
+}
+
+void TextAsmParser::undefineLabel(std::string_view name) {
+  auto it = label_slots_.find(name);
+  if (it != label_slots_.end()) {
+    result_.label_definitions[it->second].second = 0;
+    label_slots_.erase(it);
+  }
+}
+
+bool TextAsmParser::isUserFunctionFrom(size_t pos) {
+  if (look_ahead_.valid && pos >= look_ahead_.start && pos <= look_ahead_.end) {
+    return look_ahead_.user;
+  }
+  // Scan to the end of the block for a location in the user's own file.
+  LineReader reader(listing_, pos);
+  std::string_view line;
+  size_t line_start = pos;
+  bool user = false;
+  while (reader.next(&line)) {
+    if (isBlockEnd(line)) {
+      break;
+    }
+    SourceDirective directive = parseSourceDirective(line, scan_.files, true);
+    if (directive.effect == SourceEffect::Set && directive.source.mainsource.value_or(false)) {
+      user = true;
+      break;
+    }
+    line_start = reader.position();
+  }
+  look_ahead_ = LookAhead{pos, line_start, user, true};
+  return user;
+}
+
+void TextAsmParser::finish() {
+  // Drop removed definitions, then references to labels that are not defined in the output.
+  auto& defs = result_.label_definitions;
+  defs.erase(std::remove_if(defs.begin(), defs.end(), [](const auto& d) { return d.second == 0; }),
+             defs.end());
+  for (AsmLine& line : result_.lines) {
+    auto& labels = line.labels;
+    labels.erase(
+        std::remove_if(labels.begin(), labels.end(),
+                       [&](const AsmLabelRef& ref) {
+                         return !label_slots_.contains(ref.target ? *ref.target : ref.name);
+                       }),
+        labels.end());
+  }
+}
+
+}  // namespace cex

@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "asm/asm_classify.h"
+#include "asm/asm_result.h"
+#include "asm/label_usage.h"
+
+namespace cex {
+
+// The second pass over a GNU-style listing: decides line by line what the filters keep,
+// tracks the current source location and records label definitions. One instance parses one
+// listing; `listing` must outlive it.
+class TextAsmParser {
+ public:
+  TextAsmParser(std::string_view listing, const AsmFilters& filters);
+
+  ParsedAsm parse();
+
+ private:
+  // How the label step classified a line.
+  struct LabelStep {
+    bool is_label = false;    // a label definition (no operand references, never a directive)
+    bool is_set_def = false;  // ".set a, b": defines a but reads like an ordinary line
+    bool drop = false;        // an unused label the labels filter removes
+  };
+
+  void processLine(std::string_view line, size_t next_line_pos);
+  void updateState(std::string_view line);
+  bool skipLibraryCode();
+  bool skipCommentOnly(std::string_view line) const;
+  LabelStep handleLabel(std::string_view line, size_t next_line_pos);
+  bool skipDirective(std::string_view line, const LabelStep& step);
+  void emit(std::string_view line, bool is_label);
+  void addLabelRefs(AsmLine* out);
+  void maybeAddBlank();
+
+  void defineLabel(std::string_view name);
+  void undefineLabel(std::string_view name);
+  bool isUserFunctionFrom(size_t pos);
+  void finish();
+
+  std::string_view listing_;
+  const AsmFilters& filters_;
+  ListingScan scan_;
+  ParsedAsm result_;
+
+  std::optional<AsmSource> source_;
+  // A source of the user's own file was seen since the last block end.
+  bool seen_own_source_ = false;
+  // The label that data lines may belong to; empty after block ends and dropped labels.
+  std::string_view prev_label_;
+  bool prev_label_is_user_function_ = false;
+  bool may_remove_previous_label_ = true;
+  bool keep_inline_code_ = false;
+  bool in_nvcc_def_ = false;
+  bool in_nvcc_code_ = false;
+  int custom_asm_depth_ = 0;
+
+  // Label name -> slot in result_.label_definitions (slots of removed labels hold index 0).
+  std::unordered_map<std::string_view, size_t> label_slots_;
+
+  // The last look-ahead for user code: its answer holds for any start in [start, end].
+  struct LookAhead {
+    size_t start = 0;
+    size_t end = 0;
+    bool user = false;
+    bool valid = false;
+  };
+
+  LookAhead look_ahead_;
+
+  std::string scratch_;
+  std::vector<OperandRef> refs_;
+};
+
+// Removes block comments that start a line ("/* ... */", possibly spanning lines) together
+// with the whitespace after them, as the commentOnly filter does before splitting lines.
+// Returns nullopt when there is none, so the caller can keep using the original text.
+std::optional<std::string> stripBlockComments(std::string_view text);
+
+}  // namespace cex
