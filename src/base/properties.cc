@@ -17,7 +17,7 @@ namespace cex {
 namespace {
 
 // Configuration files are small; anything bigger is a mistake worth refusing.
-constexpr uint64_t kMaxPropertiesFileBytes = 16 * 1024 * 1024;
+constexpr uint64_t kMaxPropertiesFileBytes = uint64_t{16} << 20;
 
 bool isDigit(char c) {
   return c >= '0' && c <= '9';

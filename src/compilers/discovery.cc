@@ -274,22 +274,26 @@ std::vector<CompilerInfo> assemble(const ProbePlan& plan,
       out.push_back(std::move(info));
     }
   }
-  size_t configured_count = out.size();
+  std::set<std::string> configured_ids;
+  for (const CompilerInfo& info : out) {
+    configured_ids.insert(info.id);
+  }
 
   for (const PlannedCandidate& c : discovered) {
     const ProbeJob& job = plan.job(c.job);
     if (const ProbeResult* probe = probeOf(job, c.candidate->exe, report)) {
       CompilerInfo info = discoveredInfo(*c.candidate, *probe);
-      auto [it, inserted] = exe_by_id.emplace(info.id, info.exe);
-      if (!inserted && std::any_of(out.begin(), out.begin() + configured_count,
-                                   [&](const CompilerInfo& o) { return o.id == info.id; })) {
+      if (configured_ids.count(info.id) != 0) {
         spdlog::info("discovery overridden id={} exe={} by=configuration", info.id, info.exe);
-      } else if (!inserted) {
+        continue;
+      }
+      auto [it, inserted] = exe_by_id.emplace(info.id, info.exe);
+      if (!inserted) {
         addWarning(report, fmt::format("compiler id {} clash: keeping {}, dropping {}", info.id,
                                        it->second, info.exe));
-      } else {
-        out.push_back(std::move(info));
+        continue;
       }
+      out.push_back(std::move(info));
     }
   }
   return out;
@@ -300,8 +304,9 @@ std::map<std::string, std::string> defaultCompilers(const CompilerConfig& config
                                                     const std::vector<CompilerInfo>& compilers,
                                                     DiscoveryReport* report) {
   std::map<std::string, std::string> defaults;
-  for (const auto& [lang, lang_config] : config.languages) {
-    const std::string& id = lang_config.default_compiler;
+  for (const auto& entry : config.languages) {
+    const std::string& lang = entry.first;
+    const std::string& id = entry.second.default_compiler;
     if (id.empty()) {
       continue;
     }
@@ -357,11 +362,10 @@ Result<DiscoveryReport> discoverCompilers(const DiscoveryOptions& options) {
   size_t count = compilers.size();
   report.registry = CompilerRegistry(std::move(compilers), libraries(config), std::move(defaults));
 
-  auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - started);
+  std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - started;
   spdlog::info("discovery done compilers={} probes_run={} probes_cached={} warnings={} ms={:.1f}",
                count, report.probes_run, report.probes_cached, report.warnings.size(),
-               elapsed.count() / 1000.0);
+               elapsed.count());
   return report;
 }
 

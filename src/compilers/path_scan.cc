@@ -25,7 +25,8 @@ std::vector<std::string> driverNamesIn(const std::string& dir) {
   if (d == nullptr) {
     return names;
   }
-  while (const dirent* entry = ::readdir(d)) {
+  // readdir is safe here: the stream belongs to this call alone.
+  while (const dirent* entry = ::readdir(d)) {  // NOLINT(concurrency-mt-unsafe)
     if (parseDriverName(entry->d_name)) {
       names.emplace_back(entry->d_name);
     }

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "compilers/compiler_probe.h"
@@ -16,7 +17,10 @@ struct FileIdentity {
   ino_t ino = 0;
 
   bool operator==(const FileIdentity&) const = default;
-  auto operator<=>(const FileIdentity&) const = default;
+
+  bool operator<(const FileIdentity& other) const {
+    return std::tie(dev, ino) < std::tie(other.dev, other.ino);
+  }
 };
 
 // An executable in a search dir whose name is a compiler driver.

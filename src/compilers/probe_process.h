@@ -16,7 +16,7 @@ struct ProcessOutput {
 };
 
 // Probe output beyond this is read and dropped, so a runaway child cannot fill memory.
-inline constexpr size_t kMaxProbeOutputBytes = 1024 * 1024;
+inline constexpr size_t kMaxProbeOutputBytes = size_t{1} << 20;
 
 // Runs `argv` (argv[0] an absolute path, no PATH search) with stdin from /dev/null, LC_ALL=C
 // so version texts are not translated, and the rest of this process's environment. The child
