@@ -40,11 +40,15 @@ struct HttpResponse {
   std::optional<std::string_view> header(std::string_view name) const;
 };
 
-// Completes a request. Must be called exactly once, from any thread.
+// Completes a request. Must be called exactly once, from any thread; later calls are ignored
+// and logged, and if every copy is destroyed uncalled the client gets a 500. Calling it after
+// the client has gone, or after the server has stopped or been destroyed, is harmless.
 using Responder = std::function<void(HttpResponse&&)>;
 
 // Called on a network thread for each request; may respond at once or hand the responder to
-// another thread. Must not block for long.
+// another thread. Must not block for long. If it throws before responding, the client gets a
+// 500 (the exception text is logged, never sent). The server owns Content-Length,
+// Transfer-Encoding and Connection; a "Connection: close" from the handler ends the connection.
 using HttpHandler = std::function<void(HttpRequest&&, Responder)>;
 
 // Decodes %XX escapes; with `plus_is_space`, '+' becomes ' ' (query strings and forms).
