@@ -1,4 +1,6 @@
 // cex: the Compiler Explorer system in one binary; each subcommand is a role.
 #include "cmd/commands.h"
 
-int main(int argc, char** argv) { return cex::runCommandLine(argc, argv); }
+int main(int argc, char** argv) {
+  return cex::runCommandLine(argc, argv);
+}

@@ -1,3 +1,70 @@
 #include "cmd/commands.h"
 
-int cex::runCommandLine(int argc, char** argv) { return 0; }
+#include <CLI/CLI.hpp>
+
+#include "base/log.h"
+
+namespace cex {
+
+namespace {
+
+void addInstanceOptions(CLI::App* app, InstanceOptions* o) {
+  app->add_option("--config", o->config_dir, "directory of Compiler Explorer .properties files");
+  app->add_option("--cache-dir", o->cache_dir, "where compiler probes are cached");
+  app->add_option("--tmp-dir", o->tmp_dir, "root of the per-compile directories");
+  app->add_option("--env", o->env, "environment name for the .properties hierarchy");
+  app->add_option("--slots", o->slots, "concurrent compiles (default: one per core)");
+  app->add_flag("!--no-discovery", o->discover,
+                "only use configured compilers, do not search PATH");
+}
+
+}  // namespace
+
+int runCommandLine(int argc, char** argv) {
+  CLI::App app("cex: a Compiler Explorer service in one binary");
+  app.require_subcommand(1);
+  bool debug = false;
+  app.add_flag("--debug", debug, "log debug detail");
+
+  ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "serve the Compiler Explorer API");
+  addInstanceOptions(serve_cmd, &serve.instance);
+  serve_cmd->add_option("--host", serve.host, "address to listen on")->capture_default_str();
+  serve_cmd->add_option("--port", serve.port, "port to listen on (0 picks one)")
+      ->capture_default_str();
+  serve_cmd->add_option("--http-threads", serve.http_threads, "network threads");
+  serve_cmd->add_flag("--debug", debug, "log debug detail");
+
+  CompileCommandOptions compile;
+  CLI::App* compile_cmd = app.add_subcommand(
+      "compile", "compile one file and print its asm: cex compile -c ID [args] FILE");
+  addInstanceOptions(compile_cmd, &compile.instance);
+  compile_cmd->add_option("-c,--compiler", compile.compiler_id, "compiler id")->required();
+  compile_cmd->add_option("--lang", compile.lang, "language, to pick among compiler aliases");
+  compile_cmd->add_flag("--json", compile.json, "print the API's JSON result");
+  compile_cmd->add_option("--filters", compile.filters,
+                          "comma list of filters replacing the defaults");
+  compile_cmd->add_option("--add-filters", compile.add_filters, "filters to turn on");
+  compile_cmd->add_option("--remove-filters", compile.remove_filters, "filters to turn off");
+  compile_cmd->add_flag("--debug", debug, "log debug detail");
+  // Everything cex does not know goes to the compiler, in order.
+  compile_cmd->allow_extras();
+  compile_cmd->positionals_at_end(false);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  initLogging(debug);
+  if (serve_cmd->parsed()) {
+    return runServe(serve);
+  }
+  if (!debug) {
+    spdlog::set_level(spdlog::level::warn);  // A shell command prints only what went wrong.
+  }
+  compile.rest = compile_cmd->remaining();
+  return runCompileCommand(compile);
+}
+
+}  // namespace cex

@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""End-to-end compile benchmark for `cex serve`.
+
+1. Alternates the same small compile through POST /api/compiler/<id>/compile (cache bypassed)
+   and as the bare compiler command with the same arguments, N times each, and prints both
+   medians and their ratio.
+2. Measures cache-hit throughput with wrk, next to a trivial GET of the same server as a
+   baseline from the same run.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
+import cexlib  # noqa: E402
+
+SOURCE = "int square(int n) {\n    return n * n;\n}\n"
+
+
+def time_api(server, compiler, body):
+    start = time.perf_counter()
+    r = server.compile_json(compiler, body)
+    elapsed = time.perf_counter() - start
+    assert r.status == 200 and r.json()["code"] == 0, r.body[:300]
+    return elapsed
+
+
+def time_bare(argv, cwd):
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def bare_command(server, compiler, body, workdir):
+    result = server.compile_json(compiler, body).json()
+    exe = next(c["exe"] for c in server.get_json("/api/compilers?fields=id,exe") if c["id"] == compiler)
+    with open(os.path.join(workdir, "example.cpp"), "w") as f:
+        f.write(SOURCE)
+    args = [os.path.join(workdir, a) if a in ("output.s", "example.cpp") else a
+            for a in result["compilationOptions"]]
+    return [exe] + args
+
+
+def latency(server, compiler, runs):
+    body = {"source": SOURCE, "options": {"userArguments": "-O2"}, "bypassCache": 1}
+    with tempfile.TemporaryDirectory() as workdir:
+        argv = bare_command(server, compiler, body, workdir)
+        for _ in range(5):  # warm the page cache and both paths
+            time_api(server, compiler, body)
+            time_bare(argv, workdir)
+        api, bare = [], []
+        for _ in range(runs):
+            api.append(time_api(server, compiler, body))
+            bare.append(time_bare(argv, workdir))
+    return statistics.median(api) * 1000, statistics.median(bare) * 1000
+
+
+def wrk(url, seconds, script=None):
+    argv = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"]
+    if script:
+        argv += ["-s", script]
+    out = subprocess.run(argv + [url], check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, int(errors.group(1)) if errors else 0
+
+
+def throughput(server, compiler, seconds):
+    body = json.dumps({"source": SOURCE, "options": {"userArguments": "-O2"}})
+    server.compile_json(compiler, body)  # fill the cache
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write('wrk.method = "POST"\n')
+        f.write(f"wrk.body = {json.dumps(body)}\n")
+        f.write('wrk.headers["Content-Type"] = "application/json"\n')
+        f.write('wrk.headers["Accept"] = "application/json"\n')
+        script = f.name
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        hits, hit_errors = wrk(f"{base}/api/compiler/{compiler}/compile", seconds, script)
+        trivial, _ = wrk(f"{base}/api/version", seconds)
+    finally:
+        os.unlink(script)
+    return hits, hit_errors, trivial
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cex", default=cexlib.CEX_BIN)
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--compiler", default=None, help="compiler id (default: a C++ gcc)")
+    args = parser.parse_args()
+    cexlib.CEX_BIN = args.cex
+
+    server = cexlib.CexServer()
+    server.args[0] = args.cex
+    with server:
+        compiler = args.compiler or cexlib.first_compiler(server, "c++", "gcc")
+        api_ms, bare_ms = latency(server, compiler, args.runs)
+        hits, hit_errors, trivial = throughput(server, compiler, args.seconds)
+
+    print(f"date: {time.strftime('%Y-%m-%d %H:%M')}  machine: {platform.node()} "
+          f"({os.cpu_count()} cores, {platform.machine()})  compiler: {compiler}")
+    print(f"compile p50 over {args.runs} alternating runs: API {api_ms:.1f} ms, "
+          f"bare compiler {bare_ms:.1f} ms, ratio {api_ms / bare_ms:.3f} (goal <= 1.05)")
+    print(f"cache hits: {hits:.0f} requests/s (non-2xx: {hit_errors}); "
+          f"GET /api/version baseline {trivial:.0f} requests/s; ratio {hits / trivial:.2f} "
+          f"(goal >= 10000 hits/s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "cmd/commands.h"
+#include "net/http_server.h"
+
+namespace cex {
+
+namespace {
+
+// Waits for SIGINT or SIGTERM on a thread of its own and stops the server. The signals are
+// blocked in every other thread, which inherit the mask from the caller.
+std::thread startSignalWatcher(HttpServer* server) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return std::thread([set, server] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    spdlog::info("serve stopping signal={}", sig);
+    server->stop();
+  });
+}
+
+}  // namespace
+
+int runServe(const ServeOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  ::signal(SIGPIPE, SIG_IGN);
+  auto instance = buildInstance(options.instance);
+  if (!instance.ok()) {
+    spdlog::critical("serve start failed error=\"{}\"", instance.status().message());
+    return 1;
+  }
+  Instance& inst = **instance;
+  auto api = std::make_shared<ApiHandler>(inst.api, inst.service.get());
+
+  HttpServerOptions http;
+  http.host = options.host;
+  http.port = static_cast<uint16_t>(options.port);
+  http.threads = options.http_threads;
+  http.body_limit = static_cast<size_t>(
+      inst.properties.getInt("bodyParserLimit", static_cast<int64_t>(options.body_limit)));
+  auto server = HttpServer::create(http, [api](HttpRequest&& request, Responder respond) {
+    api->handle(std::move(request), std::move(respond));
+  });
+  if (!server.ok()) {
+    spdlog::critical("serve listen failed host={} port={} error=\"{}\"", options.host, options.port,
+                     server.status().message());
+    return 1;
+  }
+
+  std::thread watcher = startSignalWatcher(server->get());
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
+  spdlog::info(
+      "serve listening url=http://{}:{}/ compilers={} probes_run={} probes_cached={} "
+      "slots={} startup_ms={}",
+      options.host, (*server)->port(), inst.discovery.registry.compilers().size(),
+      inst.discovery.probes_run, inst.discovery.probes_cached, inst.service->settings().slots, ms);
+  (*server)->run();
+  // run() also returns when the server stops on its own; make sure the watcher ends too.
+  ::kill(::getpid(), SIGTERM);
+  watcher.join();
+  spdlog::info("serve stopped");
+  return 0;
+}
+
+}  // namespace cex

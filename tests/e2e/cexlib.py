@@ -1,0 +1,168 @@
+"""Helpers for end-to-end tests: start a real `cex serve` and talk HTTP to it."""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+
+CEX_BIN = os.environ.get("CEX_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "cex")
+SOURCE_DIR = os.environ.get("CEX_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+
+LISTENING_RE = re.compile(r"serve listening url=http://([^:/]+):(\d+)/")
+
+
+class Response:
+    """One HTTP response: status, headers (lower-case names) and raw body."""
+
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8")
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+
+class CexServer:
+    """A `cex serve` process on a free loopback port, with private cache and temp dirs.
+
+    Use as a context manager. On exit the server is stopped and the temp root must be
+    empty: every compile removes its directory.
+    """
+
+    def __init__(self, extra_args=(), config_dir=None, env=None, cache_dir=None, start_timeout=60):
+        self.workdir = tempfile.mkdtemp(prefix="cex-e2e-")
+        self.tmp_root = os.path.join(self.workdir, "tmp")
+        self.cache_dir = cache_dir or os.path.join(self.workdir, "cache")
+        os.makedirs(self.tmp_root)
+        self.args = [CEX_BIN, "serve", "--host", "127.0.0.1", "--port", "0",
+                     "--cache-dir", self.cache_dir, "--tmp-dir", self.tmp_root]
+        if config_dir:
+            self.args += ["--config", config_dir]
+        self.args += list(extra_args)
+        self.env = dict(os.environ, **(env or {}))
+        self.start_timeout = start_timeout
+        self.log_lines = []
+        self.proc = None
+        self.port = None
+        self.started_at = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        leftovers = os.listdir(self.tmp_root) if os.path.isdir(self.tmp_root) else []
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        if exc[0] is None and leftovers:
+            raise AssertionError(f"temp root not empty after the run: {leftovers}")
+
+    def start(self):
+        self.started_at = time.monotonic()
+        self.proc = subprocess.Popen(self.args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     env=self.env)
+        ready = threading.Event()
+
+        def pump():
+            for raw in self.proc.stderr:
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                self.log_lines.append(line)
+                m = LISTENING_RE.search(line)
+                if m and self.port is None:
+                    self.port = int(m.group(2))
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(self.start_timeout) or self.port is None:
+            self.stop()
+            raise AssertionError("cex serve did not start:\n" + "\n".join(self.log_lines))
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def request(self, method, path, body=None, headers=None, timeout=120):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            data = r.read()
+            headers_out = {k.lower(): v for k, v in r.getheaders()}
+            return Response(r.status, r.reason, headers_out, data)
+        finally:
+            conn.close()
+
+    def get(self, path, accept=None, **kw):
+        headers = {"Accept": accept} if accept else {}
+        return self.request("GET", path, headers=headers, **kw)
+
+    def get_json(self, path):
+        r = self.get(path, accept="application/json")
+        assert r.status == 200, (r.status, r.body[:500])
+        return r.json()
+
+    def compile_json(self, compiler_id, body, accept="application/json", content_type="application/json"):
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        headers = {"Content-Type": content_type}
+        if accept:
+            headers["Accept"] = accept
+        return self.request("POST", f"/api/compiler/{urllib.parse.quote(compiler_id, safe='')}/compile",
+                            body=data, headers=headers)
+
+    def compile_text(self, compiler_id, source, query="", accept=None,
+                     content_type="application/x-www-form-urlencoded"):
+        headers = {"Content-Type": content_type}
+        if accept:
+            headers["Accept"] = accept
+        path = f"/api/compiler/{compiler_id}/compile" + (("?" + query) if query else "")
+        return self.request("POST", path, body=source, headers=headers)
+
+
+def first_compiler(server, lang, compiler_type):
+    """The id of a compiler of the given language and type (gcc, clang) on this machine."""
+    for c in server.get_json(f"/api/compilers/{urllib.parse.quote(lang, safe='')}?fields=id,compilerType,semver"):
+        if c["compilerType"] == compiler_type:
+            return c["id"]
+    raise AssertionError(f"no {compiler_type} compiler for {lang}")
+
+
+def asm_texts(result):
+    return [line["text"] for line in result["asm"]]
+
+
+def is_instruction(text):
+    """True for an asm line that is an instruction (not a label, directive or blank)."""
+    stripped = text.strip()
+    if not stripped or stripped.endswith(":") or stripped.startswith((".", "#", ";")):
+        return False
+    return text[:1] in (" ", "\t")
