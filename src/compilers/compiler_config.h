@@ -48,8 +48,4 @@ struct CompilerConfig {
 CompilerConfig readCompilerConfig(const std::string& config_dir, const std::string& env,
                                   const std::vector<std::string>& search_dirs);
 
-// Splits an option string the way a shell would for plain words: blanks separate words,
-// single and double quotes group, a backslash escapes the next character.
-std::vector<std::string> splitArguments(std::string_view text);
-
 }  // namespace cex

@@ -63,7 +63,7 @@ class CompilerConfigTest : public ::testing::Test {
              "\n"
              "group.gcc.compilers=mygcc12:&oldgcc\n"
              "group.gcc.groupName=GCC x86-64\n"
-             "group.gcc.options=-fno-pie\n"
+             "group.gcc.options=-fno-pie '-DNAME=a b' -DQ=\\\"x\\\"\n"
              "group.gcc.supportsBinaryObject=true\n"
              "group.oldgcc.compilers=mygcc11\n"
              "group.oldgcc.groupName=Old GCC\n"
@@ -143,7 +143,7 @@ TEST_F(CompilerConfigTest, ReadsGroupsNestingAndPerCompilerKeys) {
   const ConfiguredCompiler& gcc11 = cpp.compilers[1];
   EXPECT_EQ(gcc11.info.group, "oldgcc");
   EXPECT_EQ(gcc11.info.group_name, "Old GCC (dev)");
-  EXPECT_EQ(gcc11.info.options, (std::vector<std::string>{"-fno-pie"}));
+  EXPECT_EQ(gcc11.info.options, (std::vector<std::string>{"-fno-pie", "-DNAME=a b", "-DQ=\"x\""}));
   EXPECT_FALSE(gcc11.info.supports_execute);
 
   const ConfiguredCompiler& clang = cpp.compilers[2];
@@ -269,14 +269,6 @@ TEST_F(CompilerConfigTest, MissingConfigDirIsAWarningNotAFailure) {
   ASSERT_TRUE(result.ok());
   EXPECT_FALSE(result->warnings.empty());
   EXPECT_NE(result->registry.find("g122"), nullptr);
-}
-
-TEST(SplitArgumentsTest, SplitsLikeAShell) {
-  EXPECT_EQ(splitArguments("  -O2   -g "), (std::vector<std::string>{"-O2", "-g"}));
-  EXPECT_EQ(splitArguments("-DX=\"a b\" '-DY=c d' e\\ f"),
-            (std::vector<std::string>{"-DX=a b", "-DY=c d", "e f"}));
-  EXPECT_EQ(splitArguments("''"), (std::vector<std::string>{""}));
-  EXPECT_TRUE(splitArguments("").empty());
 }
 
 }  // namespace
