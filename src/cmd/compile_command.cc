@@ -9,6 +9,7 @@
 #include "base/files.h"
 #include "base/strings.h"
 #include "cmd/commands.h"
+#include "compile/diagnostics.h"
 #include "compile/result_json.h"
 
 namespace cex {
@@ -71,6 +72,10 @@ void printText(const CompileResult& result) {
     for (const auto& line : *lines) {
       err.append(line.text).push_back('\n');
     }
+  }
+  // Colours are for terminals; a pipe or file gets plain text.
+  if (!::isatty(STDERR_FILENO)) {
+    err = stripAnsi(err);
   }
   std::fwrite(err.data(), 1, err.size(), stderr);
 }

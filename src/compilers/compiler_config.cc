@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/arguments.h"
 #include "base/properties.h"
 #include "base/strings.h"
 #include "compilers/languages.h"
@@ -72,45 +73,6 @@ class KeyChain {
   const Properties& props_;
   std::vector<std::string> prefixes_;  // compiler first, then groups innermost first
 };
-
-// Splits an option string into words the way a shell would, without expansions: blanks
-// separate words, quotes group, a backslash escapes the next character (not inside '...').
-// TODO(base): the compile module has the same splitter; share one from base/ once it moves.
-std::vector<std::string> splitOptions(std::string_view text) {
-  std::vector<std::string> args;
-  std::string current;
-  bool in_word = false;
-  char quote = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '\\' && quote != '\'' && i + 1 < text.size()) {
-      current.push_back(text[++i]);
-      in_word = true;
-    } else if (quote != 0) {
-      if (c == quote) {
-        quote = 0;
-      } else {
-        current.push_back(c);
-      }
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-      in_word = true;
-    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      if (in_word) {
-        args.push_back(std::move(current));
-        current.clear();
-        in_word = false;
-      }
-    } else {
-      current.push_back(c);
-      in_word = true;
-    }
-  }
-  if (in_word) {
-    args.push_back(std::move(current));
-  }
-  return args;
-}
 
 // A compiler id reached through the lists, with the groups it was reached through.
 struct ListedCompiler {
@@ -213,8 +175,8 @@ CompilerKind inferKind(const std::string& compiler_type, const std::string& exe,
 void readCompilerFields(const KeyChain& keys, CompilerInfo* info) {
   info->group_name = keys.string("groupName", "");
   info->alias = keys.list("alias");
-  info->options = splitOptions(keys.string("baseOptions", ""));
-  for (std::string& option : splitOptions(keys.string("options", ""))) {
+  info->options = splitArguments(keys.string("baseOptions", ""));
+  for (std::string& option : splitArguments(keys.string("options", ""))) {
     info->options.push_back(std::move(option));
   }
   info->demangler = keys.string("demangler", info->demangler);
@@ -258,14 +220,14 @@ std::optional<ConfiguredCompiler> readCompiler(const Properties& props, std::str
   c.instruction_set = keys.optional("instructionSet");
   c.compiler_type = keys.optional("compilerType");
   if (std::optional<std::string> intel = keys.optional("intelAsm")) {
-    c.intel_asm = splitOptions(*intel);
+    c.intel_asm = splitArguments(*intel);
   }
   c.kind = inferKind(c.compiler_type.value_or(""), exe, lang);
   return c;
 }
 
 std::vector<std::string> argumentsOrEmpty(const Properties& props, const std::string& key) {
-  return splitOptions(props.getString(key, ""));
+  return splitArguments(props.getString(key, ""));
 }
 
 // Library-level link settings apply to every version, ahead of the version's own.

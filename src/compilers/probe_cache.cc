@@ -1,9 +1,6 @@
 #include "compilers/probe_cache.h"
 
 #include <boost/json.hpp>
-// TODO(build): cex_compilers does not link Boost::json yet, so the library is compiled here
-// header-only; drop this include once the module links it.
-#include <boost/json/src.hpp>
 #include <spdlog/spdlog.h>
 
 #include "base/files.h"

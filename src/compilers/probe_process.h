@@ -15,7 +15,8 @@ struct ProcessOutput {
   std::string err;      // stderr, cut the same way
 };
 
-// Probe output beyond this is read and dropped, so a runaway child cannot fill memory.
+// Probe output beyond this is dropped and the child stopped, so a runaway child cannot fill
+// memory.
 inline constexpr size_t kMaxProbeOutputBytes = size_t{1} << 20;
 
 // Runs `argv` (argv[0] an absolute path, no PATH search) with stdin from /dev/null, LC_ALL=C

@@ -46,7 +46,6 @@ TEST(ProbeProcessTest, CapsOutput) {
       runProbeProcess({"/bin/sh", "-c", "head -c 3000000 /dev/zero"}, 10000);
   ASSERT_TRUE(run.ok());
   EXPECT_EQ(run->out.size(), kMaxProbeOutputBytes);
-  EXPECT_EQ(run->exit_code, 0);
 }
 
 TEST(ProbeProcessTest, RejectsRelativeAndMissingPrograms) {

@@ -1,4 +1,4 @@
-#include "compile/arguments.h"
+#include "base/arguments.h"
 
 namespace cex {
 
