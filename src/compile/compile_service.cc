@@ -121,7 +121,11 @@ std::optional<CompileOutcome> CompileService::prepare(const CompilerInfo& compil
 
 CompileOutcome CompileService::compileAndStore(const CompilerInfo& compiler,
                                                const CompileRequest& request, const Hash128& key) {
+  Clock::time_point start = Clock::now();
   auto result = runCompileJob(compiler, request, settings_, *runner_, *registry_);
+  spdlog::debug("compile done compiler_id={} job_ms={:.2f} compiler_ms={}", compiler.id,
+                std::chrono::duration<double, std::milli>(Clock::now() - start).count(),
+                result.ok() ? result->exec_time_ms : -1);
   if (!result.ok()) {
     spdlog::error("compile failed compiler_id={} error=\"{}\"", compiler.id,
                   result.status().message());
