@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import signal
 import subprocess
 import tempfile
@@ -166,3 +167,136 @@ def is_instruction(text):
     if not stripped or stripped.endswith(":") or stripped.startswith((".", "#", ";")):
         return False
     return text[:1] in (" ", "\t")
+
+
+def wait_until(predicate, timeout, interval=0.05):
+    """Polls `predicate` until it is true or `timeout` seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def strip_ansi(text):
+    """The text without the colour escapes gcc writes with -fdiagnostics-color."""
+    return ANSI_RE.sub("", text)
+
+
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def format_request(method, path, headers, body=b""):
+    """The bytes of an HTTP/1.1 request; `headers` is a list of (name, value) pairs sent as given,
+    so a header with an empty value can be written."""
+    lines = [f"{method} {path} HTTP/1.1"] + [f"{name}: {value}" for name, value in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+class RawResponse:
+    """A response read off the wire: status line, header lines in order, and the body."""
+
+    def __init__(self, status_line, header_lines, body):
+        self.status_line = status_line
+        self.header_lines = header_lines  # (name, value) as sent
+        self.body = body
+        parts = status_line.split(" ", 2)
+        self.status = int(parts[1])
+        self.reason = parts[2] if len(parts) > 2 else ""
+        self.headers = {name.lower(): value for name, value in header_lines}
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class RawHttpClient:
+    """One socket to the server, written and read by hand, for checks of the wire format that
+    http.client would hide (header lines as sent, keep-alive, bursts, early closes)."""
+
+    def __init__(self, port, timeout=60):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buffer = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def read_burst(self, silence):
+        """Everything that arrives until `silence` seconds pass without data after the first
+        byte, which is how a client that reads until a quiet pause sees a response."""
+        chunks = [self.sock.recv(65536)]
+        self.sock.settimeout(silence)
+        try:
+            while chunks[-1]:
+                chunks.append(self.sock.recv(65536))
+        except socket.timeout:
+            pass
+        finally:
+            self.sock.settimeout(None)
+        data = b"".join(chunks)
+        self.buffer += data
+        return data
+
+    def read_response(self):
+        """The next response: the head, then a body framed by Content-Length or chunks."""
+        head = self._read_until(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")[:-2]
+        header_lines = []
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            header_lines.append((name, value.strip(" ")))
+        response = RawResponse(lines[0], header_lines, b"")
+        if response.header("transfer-encoding") == "chunked":
+            response.body = self._read_chunked()
+        else:
+            response.body = self._read_exactly(int(response.header("content-length") or 0))
+        return response
+
+    def peer_closed(self, wait=1.0):
+        """True when the server has closed its side (nothing more is buffered or arriving)."""
+        if self.buffer:
+            return False
+        self.sock.settimeout(wait)
+        try:
+            return self.sock.recv(1, socket.MSG_PEEK) == b""
+        except socket.timeout:
+            return False
+        except ConnectionResetError:
+            return True
+        finally:
+            self.sock.settimeout(None)
+
+    def _read_until(self, marker):
+        while marker not in self.buffer:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError(f"connection closed before {marker!r}: {self.buffer[:200]!r}")
+            self.buffer += data
+        end = self.buffer.index(marker) + len(marker)
+        out, self.buffer = self.buffer[:end], self.buffer[end:]
+        return out
+
+    def _read_exactly(self, n):
+        while len(self.buffer) < n:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError(f"connection closed after {len(self.buffer)} of {n} bytes")
+            self.buffer += data
+        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        return out
+
+    def _read_chunked(self):
+        body = b""
+        while True:
+            size = int(self._read_until(b"\r\n").strip().split(b";")[0], 16)
+            if size == 0:
+                self._read_until(b"\r\n")
+                return body
+            body += self._read_exactly(size)
+            self._read_until(b"\r\n")
