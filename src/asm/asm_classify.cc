@@ -1,6 +1,7 @@
 #include "asm/asm_classify.h"
 
 #include <array>
+#include <cstring>
 
 namespace cex {
 
@@ -9,10 +10,6 @@ namespace {
 // Characters allowed in a label definition's name: [\w$.@].
 bool isLabelDefChar(char c) {
   return isSymbolChar(c) || c == '@';
-}
-
-bool startsWith(std::string_view s, size_t pos, std::string_view prefix) {
-  return s.size() >= pos + prefix.size() && s.compare(pos, prefix.size(), prefix) == 0;
 }
 
 bool iequalsAscii(std::string_view a, std::string_view b) {
@@ -72,7 +69,7 @@ size_t symbolEnd(std::string_view line, size_t pos, bool dollar_start) {
 // After optional blanks, the directive `name` (without its dot); returns the offset after it.
 size_t afterDirective(std::string_view line, std::string_view name) {
   size_t i = skipBlanks(line, 0);
-  if (i < line.size() && line[i] == '.' && startsWith(line, i + 1, name)) {
+  if (i < line.size() && line[i] == '.' && hasPrefixAt(line, i + 1, name)) {
     return i + 1 + name.size();
   }
   return std::string_view::npos;
@@ -127,10 +124,10 @@ bool matchesCudaTail(std::string_view line, size_t pos) {
 
 bool matchesCommentBody(std::string_view rest) {
   char c = rest[0];
-  if (c == '#' || c == '@' || startsWith(rest, 0, "//")) {
+  if (c == '#' || c == '@' || hasPrefixAt(rest, 0, "//")) {
     return true;
   }
-  if (rest.size() >= 4 && startsWith(rest, 0, "/*") && rest.substr(rest.size() - 2) == "*/") {
+  if (rest.size() >= 4 && hasPrefixAt(rest, 0, "/*") && rest.substr(rest.size() - 2) == "*/") {
     return true;
   }
   if (c != ';') {
@@ -146,9 +143,12 @@ bool matchesCommentBody(std::string_view rest) {
 
 }  // namespace
 
-std::optional<LabelDef> matchLabelDef(std::string_view line) {
+namespace classify_detail {
+
+std::optional<LabelDef> matchLabelDefSlow(std::string_view line) {
   // ".proc name:" (the first character of "proc"'s prefix is not checked).
-  if (line.size() > 5 && iequalsAscii(line.substr(1, 4), "proc") && isBlankChar(line[5])) {
+  if (line.size() > 5 && (line[1] | 0x20) == 'p' && iequalsAscii(line.substr(1, 4), "proc") &&
+      isBlankChar(line[5])) {
     if (auto def = matchLabelAt(line, skipBlanks(line, 5))) {
       return def;
     }
@@ -156,7 +156,12 @@ std::optional<LabelDef> matchLabelDef(std::string_view line) {
   return matchLabelAt(line, 0);
 }
 
+}  // namespace classify_detail
+
 std::optional<Assignment> matchAssignment(std::string_view line) {
+  if (findByte(line, 0, '=') == std::string_view::npos) {
+    return std::nullopt;
+  }
   size_t i = skipBlanks(line, 0);
   if (i >= line.size() || !(isSymbolStart(line[i]) || line[i] == '$')) {
     return std::nullopt;
@@ -233,11 +238,15 @@ std::optional<std::string_view> matchGlobalOrWeak(std::string_view line) {
   static constexpr std::array<std::string_view, 6> kKeywords = {"global", "globl",   "GLB",
                                                                 "export", "weakext", "weak"};
   size_t i = skipBlanks(line, 0);
-  if (i >= line.size() || line[i] != '.') {
+  if (i + 1 >= line.size() || line[i] != '.') {
+    return std::nullopt;
+  }
+  char c = line[i + 1];
+  if (c != 'g' && c != 'G' && c != 'e' && c != 'w') {
     return std::nullopt;
   }
   for (std::string_view keyword : kKeywords) {
-    if (!startsWith(line, i + 1, keyword)) {
+    if (!hasPrefixAt(line, i + 1, keyword)) {
       continue;
     }
     size_t name_start = skipBlanks(line, i + 1 + keyword.size());
@@ -258,19 +267,20 @@ bool definesFunction(std::string_view line) {
   return after_proc != std::string_view::npos && matchesProcName(line, after_proc);
 }
 
-std::optional<CudaBegin> matchCudaBegin(std::string_view line) {
-  if (line.empty() || line.back() != '(') {
-    return std::nullopt;
-  }
+namespace classify_detail {
+
+std::optional<CudaBegin> matchCudaBeginSlow(std::string_view line) {
   for (size_t dot = line.find('.'); dot != std::string_view::npos; dot = line.find('.', dot + 1)) {
     for (std::string_view keyword : {std::string_view("entry"), std::string_view("func")}) {
-      if (startsWith(line, dot + 1, keyword) && matchesCudaTail(line, dot + 1 + keyword.size())) {
+      if (hasPrefixAt(line, dot + 1, keyword) && matchesCudaTail(line, dot + 1 + keyword.size())) {
         return CudaBegin{line.substr(dot + 1, keyword.size()), dot};
       }
     }
   }
   return std::nullopt;
 }
+
+}  // namespace classify_detail
 
 bool isCudaEnd(std::string_view line) {
   return trimBlanks(line) == ")";
@@ -282,20 +292,59 @@ bool isDirective(std::string_view line) {
 }
 
 bool isDataDefinition(std::string_view line) {
-  static constexpr std::array<std::string_view, 28> kPrefixes = {
-      "ascii",  "asciz",  "base64", "byte",  "1byte",  "2byte", "4byte", "8byte", "dc",   "ds",
-      "double", "dword",  "fill",   "float", "half",   "hword", "int",   "long",  "octa", "quad",
-      "short",  "single", "skip",   "space", "string", "value", "word",  "xword"};
   size_t i = skipBlanks(line, 0);
-  if (i >= line.size() || line[i] != '.') {
+  if (i + 1 >= line.size() || line[i] != '.') {
     return false;
   }
-  for (std::string_view prefix : kPrefixes) {
-    if (startsWith(line, i + 1, prefix)) {
-      return true;
-    }
+  // The prefixes may run past the name ("string" matches ".string16"), never past the line.
+  return isDataDirectiveName(line.substr(i + 1));
+}
+
+bool isDataDirectiveName(std::string_view name) {
+  if (name.empty()) {
+    return false;
   }
-  return startsWith(line, i + 1, "zero");
+  // Dispatch on the first letter; the names are matched as prefixes.
+  switch (name[0]) {
+    case '1':
+    case '2':
+    case '4':
+    case '8':
+      return hasPrefixAt(name, 1, "byte");
+    case 'a':
+      return hasPrefixAt(name, 0, "ascii") || hasPrefixAt(name, 0, "asciz");
+    case 'b':
+      return hasPrefixAt(name, 0, "byte") || hasPrefixAt(name, 0, "base64");
+    case 'd':
+      return hasPrefixAt(name, 0, "dc") || hasPrefixAt(name, 0, "ds") ||
+             hasPrefixAt(name, 0, "double") || hasPrefixAt(name, 0, "dword");
+    case 'f':
+      return hasPrefixAt(name, 0, "fill") || hasPrefixAt(name, 0, "float");
+    case 'h':
+      return hasPrefixAt(name, 0, "half") || hasPrefixAt(name, 0, "hword");
+    case 'i':
+      return hasPrefixAt(name, 0, "int");
+    case 'l':
+      return hasPrefixAt(name, 0, "long");
+    case 'o':
+      return hasPrefixAt(name, 0, "octa");
+    case 'q':
+      return hasPrefixAt(name, 0, "quad");
+    case 's':
+      return hasPrefixAt(name, 0, "string") || hasPrefixAt(name, 0, "short") ||
+             hasPrefixAt(name, 0, "single") || hasPrefixAt(name, 0, "skip") ||
+             hasPrefixAt(name, 0, "space");
+    case 'v':
+      return hasPrefixAt(name, 0, "value");
+    case 'w':
+      return hasPrefixAt(name, 0, "word");
+    case 'x':
+      return hasPrefixAt(name, 0, "xword");
+    case 'z':
+      return hasPrefixAt(name, 0, "zero");
+    default:
+      return false;
+  }
 }
 
 bool hasInstDirective(std::string_view line) {
@@ -305,6 +354,11 @@ bool hasInstDirective(std::string_view line) {
 bool hasOpcode(std::string_view line, bool in_nvcc_code) {
   if (auto label = matchLabelDef(line)) {
     line = line.substr(label->end);
+  }
+  size_t first = skipBlanks(line, 0);
+  if (first < line.size() && line[first] == '.') {
+    // A directive: only ".inst" emits an instruction.
+    return hasInstDirective(beforeComment(line));
   }
   line = beforeComment(line);
   if (hasInstDirective(line)) {
@@ -342,10 +396,10 @@ bool isCommentOnlyNvcc(std::string_view line) {
     return false;
   }
   std::string_view rest = line.substr(i);
-  if (rest[0] == '#' || rest[0] == ';' || startsWith(rest, 0, "//")) {
+  if (rest[0] == '#' || rest[0] == ';' || hasPrefixAt(rest, 0, "//")) {
     return true;
   }
-  return rest.size() >= 4 && startsWith(rest, 0, "/*") && rest.substr(rest.size() - 2) == "*/";
+  return rest.size() >= 4 && hasPrefixAt(rest, 0, "/*") && rest.substr(rest.size() - 2) == "*/";
 }
 
 AppBlockMark appBlockMark(std::string_view line) {
@@ -353,23 +407,78 @@ AppBlockMark appBlockMark(std::string_view line) {
   if (t.empty() || t[0] != '#') {
     return AppBlockMark::None;
   }
-  if (startsWith(t, 0, "#APP") || startsWith(t, 0, "# Begin ASM")) {
+  if (hasPrefixAt(t, 0, "#APP") || hasPrefixAt(t, 0, "# Begin ASM")) {
     return AppBlockMark::Begin;
   }
-  if (startsWith(t, 0, "#NO_APP") || startsWith(t, 0, "# End ASM")) {
+  if (hasPrefixAt(t, 0, "#NO_APP") || hasPrefixAt(t, 0, "# End ASM")) {
     return AppBlockMark::End;
   }
   return AppBlockMark::None;
 }
 
-bool isBlockEnd(std::string_view line) {
-  for (size_t dot = line.find('.'); dot != std::string_view::npos; dot = line.find('.', dot + 1)) {
-    if (startsWith(line, dot + 1, "text") || startsWith(line, dot + 1, "data") ||
-        startsWith(line, dot + 1, "section") || startsWith(line, dot + 1, "cfi_endproc")) {
-      return true;
+namespace {
+
+// Records what the keyword after the '.' at `dot` marks.
+void markKeywordAfterDot(std::string_view line, size_t dot, BlockMarks* marks) {
+  switch (dot + 1 < line.size() ? line[dot + 1] : '\0') {
+    case 'c':
+      marks->start_proc |= hasPrefixAt(line, dot + 1, "cfi_startproc");
+      marks->end_proc |= hasPrefixAt(line, dot + 1, "cfi_endproc");
+      break;
+    case 't':
+      marks->section |= hasPrefixAt(line, dot + 1, "text");
+      break;
+    case 'd':
+      marks->section |= hasPrefixAt(line, dot + 1, "data");
+      break;
+    case 's':
+      marks->section |= hasPrefixAt(line, dot + 1, "section");
+      break;
+    case 'i':
+      marks->inst |= hasPrefixAt(line, dot + 1, "inst");
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+BlockMarks blockMarks(std::string_view line) {
+  BlockMarks marks;
+  // Eight bytes at a time: a mask of the dots in each word, then each dot in turn.
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  constexpr uint64_t kDots = kOnes * '.';
+  constexpr uint64_t kEquals = kOnes * '=';
+  // Exact per byte (no carry crosses bytes): the high bit of each byte of `x` that is zero.
+  auto zeroBytes = [](uint64_t x) {
+    return (((x & ~kHighs) + ~kHighs) | x | ~kHighs) ^ ~0ULL;
+  };
+  size_t pos = 0;
+  for (; pos + 8 <= line.size(); pos += 8) {
+    uint64_t word;
+    std::memcpy(&word, line.data() + pos, 8);
+    marks.equals |= zeroBytes(word ^ kEquals) != 0;
+    uint64_t found = zeroBytes(word ^ kDots);
+    while (found != 0) {
+      markKeywordAfterDot(line, pos + static_cast<size_t>(__builtin_ctzll(found)) / 8, &marks);
+      found &= found - 1;
     }
   }
-  return false;
+  if (pos < line.size()) {
+    // The tail as one zero-padded word; padding never looks like '.' or '='.
+    uint64_t word = 0;
+    std::memcpy(&word, line.data() + pos, line.size() - pos);
+    uint64_t valid = ~0ULL >> (64 - 8 * (line.size() - pos));
+    marks.equals |= (zeroBytes(word ^ kEquals) & valid) != 0;
+    uint64_t found = zeroBytes(word ^ kDots) & valid;
+    while (found != 0) {
+      markKeywordAfterDot(line, pos + static_cast<size_t>(__builtin_ctzll(found)) / 8, &marks);
+      found &= found - 1;
+    }
+  }
+  return marks;
 }
 
 std::string_view fixLabelIndentation(std::string_view line) {
@@ -384,20 +493,12 @@ std::string_view fixLabelIndentation(std::string_view line) {
   return line.substr(i);
 }
 
-bool usesDollarLabels(std::string_view listing) {
-  size_t pos = listing.empty() || listing[0] != '$' ? listing.find("\n$") : 0;
-  while (pos != std::string_view::npos) {
-    size_t start = listing[pos] == '$' ? pos : pos + 1;
-    size_t end = start + 1;
-    while (end < listing.size() && isLabelDefChar(listing[end]) && listing[end] != '@') {
-      ++end;
-    }
-    if (end > start + 1 && end < listing.size() && listing[end] == ':') {
-      return true;
-    }
-    pos = listing.find("\n$", start);
+bool isDollarLabelLine(std::string_view line) {
+  if (line.size() < 3 || line[0] != '$') {
+    return false;
   }
-  return false;
+  size_t end = skipSymbolChars(line, 1);
+  return end > 1 && end < line.size() && line[end] == ':';
 }
 
 // Where the operand symbol at `i` ends (an optional '"' on either side included), or npos.

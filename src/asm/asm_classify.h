@@ -20,7 +20,17 @@ struct LabelDef {
   size_t end = 0;
 };
 
-std::optional<LabelDef> matchLabelDef(std::string_view line);
+namespace classify_detail {
+std::optional<LabelDef> matchLabelDefSlow(std::string_view line);
+}  // namespace classify_detail
+
+inline std::optional<LabelDef> matchLabelDef(std::string_view line) {
+  // Labels start the line; only ".proc name:" (any first character) may start with a blank.
+  if (line.empty() || (isBlankChar(line[0]) && !(line.size() > 5 && (line[1] | 0x20) == 'p'))) {
+    return std::nullopt;
+  }
+  return classify_detail::matchLabelDefSlow(line);
+}
 
 // "name = value": an assignment, treated as a label definition.
 struct Assignment {
@@ -49,7 +59,16 @@ struct CudaBegin {
   size_t start = 0;
 };
 
-std::optional<CudaBegin> matchCudaBegin(std::string_view line);
+namespace classify_detail {
+std::optional<CudaBegin> matchCudaBeginSlow(std::string_view line);
+}  // namespace classify_detail
+
+inline std::optional<CudaBegin> matchCudaBegin(std::string_view line) {
+  if (line.empty() || line.back() != '(') {
+    return std::nullopt;
+  }
+  return classify_detail::matchCudaBeginSlow(line);
+}
 
 // A line holding only ")": closes a CUDA parameter list.
 bool isCudaEnd(std::string_view line);
@@ -57,9 +76,32 @@ bool isCudaEnd(std::string_view line);
 // First non-blank character is '.'.
 bool isDirective(std::string_view line);
 
+// What the parsers look at first on every line: the first non-blank character and, for a
+// directive, its name (".section .text" gives "section"). Computed once per line, it lets a
+// parser try only the classifiers that can match.
+struct LineHead {
+  char first = '\0';           // '\0' for a blank line
+  std::string_view directive;  // empty unless `first` is '.'
+};
+
+inline LineHead lineHead(std::string_view line) {
+  LineHead head;
+  size_t i = skipBlanks(line, 0);
+  if (i < line.size()) {
+    head.first = line[i];
+    if (head.first == '.') {
+      head.directive = line.substr(i + 1, skipSymbolChars(line, i + 1) - i - 1);
+    }
+  }
+  return head;
+}
+
 // A data-emitting directive (.byte, .long, .string, .zero, ...), matched as a prefix the way
 // the reference does (so ".intel_syntax" counts as ".int").
 bool isDataDefinition(std::string_view line);
+
+// The same test on a directive's name (see LineHead).
+bool isDataDirectiveName(std::string_view name);
 
 // Contains ".inst" (an instruction emitted as data).
 bool hasInstDirective(std::string_view line);
@@ -78,14 +120,30 @@ enum class AppBlockMark { None, Begin, End };
 
 AppBlockMark appBlockMark(std::string_view line);
 
-// ".cfi_endproc", ".data", ".text" or ".section" anywhere in the line: the end of a block.
-bool isBlockEnd(std::string_view line);
+// Function and section boundaries named anywhere in a line.
+struct BlockMarks {
+  bool start_proc = false;  // .cfi_startproc
+  bool end_proc = false;    // .cfi_endproc
+  bool section = false;     // .text, .data or .section (as a prefix: .text.startup, .data1)
+  bool inst = false;        // .inst (an instruction given as data)
+  bool equals = false;      // an '=' anywhere (assignments need one)
+
+  // The end of a block: the current source and label no longer apply.
+  bool blockEnd() const { return end_proc || section; }
+};
+
+BlockMarks blockMarks(std::string_view line);
+
+inline bool isBlockEnd(std::string_view line) {
+  return blockMarks(line).blockEnd();
+}
 
 // An indented "name:"; inside inline assembly such a line loses its indent.
 std::string_view fixLabelIndentation(std::string_view line);
 
-// Listings where some line starts with "$name:" use '$' as a symbol start character (MIPS).
-bool usesDollarLabels(std::string_view listing);
+// A line starting with "$name:": listings that have one use '$' as a symbol start character
+// (MIPS).
+bool isDollarLabelLine(std::string_view line);
 
 // Calls `fn(token)` for every symbol-like token in `line`: [.A-Z_a-z][\w$.]* (also '$' first
 // when `dollar_start`) or the same in double quotes.

@@ -98,8 +98,12 @@ size_t utf16Length(std::string_view s) {
 }
 
 std::string_view beforeComment(std::string_view line) {
-  size_t cut = line.find_first_of("#;");
-  return cut == std::string_view::npos ? line : line.substr(0, cut);
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '#' || line[i] == ';') {
+      return line.substr(0, i);
+    }
+  }
+  return line;
 }
 
 void appendExpandedTabs(std::string_view line, std::string* out) {

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -10,34 +12,75 @@ namespace cex {
 // API's clients expect: "blank" is the ASCII whitespace set, a "word" character is
 // [A-Za-z0-9_], and columns are counted in UTF-16 code units, as the browser does.
 
+// Bits of the character class table below.
+enum CharClassBit : uint8_t {
+  kBlankBit = 1,
+  kAlphaBit = 2,
+  kDigitBit = 4,
+  kWordBit = 8,          // [A-Za-z0-9_]
+  kSymbolStartBit = 16,  // [.A-Z_a-z]
+  kSymbolCharBit = 32,   // [\w$.]
+  kHexLowerBit = 64,     // [0-9a-f]
+};
+
+// One lookup per character instead of a chain of comparisons: the parsers classify every
+// byte of the listing at least once.
+struct CharClassTable {
+  uint8_t bits[256] = {};
+
+  constexpr CharClassTable() {
+    for (int c = 0; c < 256; ++c) {
+      bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      bool digit = c >= '0' && c <= '9';
+      bool word = alpha || digit || c == '_';
+      uint8_t b = 0;
+      b |= (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') ? kBlankBit
+                                                                                       : 0;
+      b |= alpha ? kAlphaBit : 0;
+      b |= digit ? kDigitBit : 0;
+      b |= word ? kWordBit : 0;
+      b |= (alpha || c == '_' || c == '.') ? kSymbolStartBit : 0;
+      b |= (word || c == '$' || c == '.') ? kSymbolCharBit : 0;
+      b |= (digit || (c >= 'a' && c <= 'f')) ? kHexLowerBit : 0;
+      bits[c] = b;
+    }
+  }
+};
+
+inline constexpr CharClassTable kCharClasses;
+
+inline bool hasCharClass(char c, uint8_t bit) {
+  return (kCharClasses.bits[static_cast<unsigned char>(c)] & bit) != 0;
+}
+
 inline bool isBlankChar(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  return hasCharClass(c, kBlankBit);
 }
 
 inline bool isAsciiAlpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  return hasCharClass(c, kAlphaBit);
 }
 
 inline bool isDigitChar(char c) {
-  return c >= '0' && c <= '9';
+  return hasCharClass(c, kDigitBit);
 }
 
 inline bool isHexLower(char c) {
-  return isDigitChar(c) || (c >= 'a' && c <= 'f');
+  return hasCharClass(c, kHexLowerBit);
 }
 
 inline bool isWordChar(char c) {
-  return isAsciiAlpha(c) || isDigitChar(c) || c == '_';
+  return hasCharClass(c, kWordBit);
 }
 
 // First character of a symbol name: [.A-Z_a-z].
 inline bool isSymbolStart(char c) {
-  return isAsciiAlpha(c) || c == '_' || c == '.';
+  return hasCharClass(c, kSymbolStartBit);
 }
 
 // Later characters of a symbol name: [\w$.].
 inline bool isSymbolChar(char c) {
-  return isWordChar(c) || c == '$' || c == '.';
+  return hasCharClass(c, kSymbolCharBit);
 }
 
 // Index of the first non-blank character at or after `pos` (or s.size()).
@@ -48,12 +91,57 @@ inline size_t skipBlanks(std::string_view s, size_t pos) {
   return pos;
 }
 
+// The first non-blank character of `s`, or '\0' for a blank line. Most line kinds are told
+// apart by it, so parsers dispatch on it before trying the classifiers.
+inline char firstNonBlank(std::string_view s) {
+  size_t i = skipBlanks(s, 0);
+  return i < s.size() ? s[i] : '\0';
+}
+
 // End of the run of symbol characters starting at `pos`.
 inline size_t skipSymbolChars(std::string_view s, size_t pos) {
   while (pos < s.size() && isSymbolChar(s[pos])) {
     ++pos;
   }
   return pos;
+}
+
+// Whether `s` has `prefix` at `pos`. Compares byte by byte so that the usual mismatch on
+// the first character costs almost nothing.
+inline bool hasPrefixAt(std::string_view s, size_t pos, std::string_view prefix) {
+  if (s.size() < pos + prefix.size()) {
+    return false;
+  }
+  for (size_t k = 0; k < prefix.size(); ++k) {
+    if (s[pos + k] != prefix[k]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Index of the first `c` at or after `pos`, or npos. Lines are short, so this reads eight
+// bytes at a time in place instead of paying for a library call per line.
+inline size_t findByte(std::string_view s, size_t pos, char c) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  const uint64_t pattern = kOnes * static_cast<unsigned char>(c);
+  while (pos + 8 <= s.size()) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + pos, 8);
+    uint64_t x = word ^ pattern;
+    uint64_t found = (x - kOnes) & ~x & kHighs;
+    if (found != 0) {
+      return pos + static_cast<size_t>(__builtin_ctzll(found)) / 8;
+    }
+    pos += 8;
+  }
+  for (; pos < s.size(); ++pos) {
+    if (s[pos] == c) {
+      return pos;
+    }
+  }
+  return std::string_view::npos;
 }
 
 // Removes blanks from both ends.

@@ -1,5 +1,7 @@
 #include "asm/label_usage.h"
 
+#include <cstdint>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -11,54 +13,108 @@ namespace cex {
 
 namespace {
 
+constexpr uint32_t kNoIndex = UINT32_MAX;
+constexpr size_t kNoOffset = SIZE_MAX;
+
 // The first pass as a small state machine fed one line at a time.
 class UsageScanner {
  public:
-  UsageScanner(ListingScan* scan, bool filter_directives, bool dollar_labels)
-      : scan_(scan), filter_directives_(filter_directives), dollar_labels_(dollar_labels) {}
+  UsageScanner(std::string_view listing, ListingScan* scan, bool filter_directives,
+               bool dollar_labels)
+      : listing_(listing),
+        scan_(scan),
+        filter_directives_(filter_directives),
+        dollar_labels_(dollar_labels) {}
 
-  void feed(std::string_view line) {
-    trackBlocks(line);
-    // Data after a section switch does not belong to the labels before it.
-    if (isBlockEnd(line)) {
-      label_group_.clear();
-    }
-    if (custom_asm_depth_ > 0) {
-      line = fixLabelIndentation(line);
-    }
-    scan_->files.addIfFileDirective(line);
-    trackLabelGroup(line);
-    trackDeclarations(line);
-    trackUses(line);
-  }
+  void feed(std::string_view line);
+
+  // Whether a "$name:" line was seen while scanning without '$' as a symbol start; the
+  // listing must then be scanned again with it.
+  bool needsDollarLabels() const { return saw_dollar_label_ && !dollar_labels_; }
 
   // Marks everything reachable through weak uses from the labels used so far.
   void resolveWeakUses();
 
  private:
-  void trackBlocks(std::string_view line);
-  void trackLabelGroup(std::string_view line);
-  void trackDeclarations(std::string_view line);
-  void trackUses(std::string_view line);
-  void addWeakUses(std::string_view line);
+  // Consecutive label lines and the lines after them, up to the next label or section
+  // switch. Data lines outside functions in a group are used only if one of its labels is;
+  // the group keeps the text span holding them, which the resolution reads again, rather
+  // than every symbol they mention.
+  struct Group {
+    uint32_t first_label = 0;  // index into group_labels_
+    uint32_t label_count = 0;
+    size_t data_begin = kNoOffset;
+    size_t data_end = 0;
+    bool expanded = false;
+  };
 
+  void trackBlocks(std::string_view line, const BlockMarks& marks);
+  void trackLabelGroup(std::string_view line);
+  void trackDeclarations(std::string_view line, std::string_view directive);
+  void trackUses(std::string_view line, const LineHead& head, const BlockMarks& marks);
+  void addWeakLine(std::string_view line);
+  void markUsedFrom(std::string_view line);
+  void expandGroup(Group* group, std::vector<std::string_view>* pending);
+
+  std::string_view listing_;
   ListingScan* scan_;
   bool filter_directives_;
   bool dollar_labels_;
+  bool saw_dollar_label_ = false;
   int custom_asm_depth_ = 0;
   bool in_function_ = false;
   bool in_nvcc_code_ = false;
-  // Consecutive label lines name the same address; data lines after them belong to all.
-  std::vector<std::string_view> label_group_;
   bool in_label_group_ = false;
+  // The labels of the current group; data lines after a section switch belong to none.
+  std::vector<std::string_view> current_labels_;
+  bool group_open_ = false;
+  // Whether groups_.back() is the current group (groups are recorded once they hold data).
+  bool current_recorded_ = false;
+  std::vector<std::string_view> group_labels_;
+  std::vector<Group> groups_;
   // A ".set X, ." seen before the current label group: X is an alias of those labels.
   std::string_view defining_alias_;
-  // Weak uses: (label, symbol) = "symbol is used if label is".
-  std::vector<std::pair<std::string_view, std::string_view>> weak_;
+  std::vector<std::pair<std::string_view, std::string_view>> alias_uses_;
 };
 
-void UsageScanner::trackBlocks(std::string_view line) {
-  switch (appBlockMark(line)) {
+void UsageScanner::feed(std::string_view line) {
+  BlockMarks marks = blockMarks(line);
+  size_t offset = static_cast<size_t>(line.data() - listing_.data());
+  if (marks.inst) {
+    scan_->inst_lines.push_back(offset);
+  }
+  if (marks.equals) {
+    scan_->equals_lines.push_back(offset);
+  }
+  saw_dollar_label_ |= isDollarLabelLine(line);
+  trackBlocks(line, marks);
+  // Data after a section switch does not belong to the labels before it.
+  if (marks.blockEnd()) {
+    scan_->block_ends.push_back(offset);
+    group_open_ = false;
+  }
+  if (custom_asm_depth_ > 0) {
+    line = fixLabelIndentation(line);
+  }
+  LineHead head = lineHead(line);
+  trackLabelGroup(line);
+  if (marks.equals) {
+    if (auto assignment = matchAssignment(line);
+        assignment && !matchLabelDef(line) && trimBlanks(assignment->value) != ".") {
+      scan_->kept_definitions.insert(assignment->name);
+    }
+  }
+  if (head.first == '.') {
+    trackDeclarations(line, head.directive);
+  } else if (auto cuda = matchCudaBegin(line)) {
+    // The reference records the keyword here, not the kernel's name.
+    scan_->used.insert(cuda->keyword);
+  }
+  trackUses(line, head, marks);
+}
+
+void UsageScanner::trackBlocks(std::string_view line, const BlockMarks& marks) {
+  switch (firstNonBlank(line) == '#' ? appBlockMark(line) : AppBlockMark::None) {
     case AppBlockMark::Begin:
       ++custom_asm_depth_;
       return;
@@ -68,9 +124,9 @@ void UsageScanner::trackBlocks(std::string_view line) {
     case AppBlockMark::None:
       break;
   }
-  if (line.find(".cfi_startproc") != std::string_view::npos) {
+  if (marks.start_proc) {
     in_function_ = true;
-  } else if (line.find(".cfi_endproc") != std::string_view::npos) {
+  } else if (marks.end_proc) {
     in_function_ = false;
   } else if (matchCudaBegin(line)) {
     in_nvcc_code_ = true;
@@ -86,94 +142,149 @@ void UsageScanner::trackLabelGroup(std::string_view line) {
     }
     return;
   }
-  scan_->defined.insert(def->name);
-  if (!in_label_group_) {
-    label_group_.clear();
+  if (def->end != line.size()) {
+    scan_->kept_definitions.insert(def->name);
   }
-  label_group_.push_back(def->name);
+  if (!in_label_group_) {
+    current_labels_.clear();
+    group_open_ = true;
+    current_recorded_ = false;
+  }
+  current_labels_.push_back(def->name);
   in_label_group_ = true;
   if (!defining_alias_.empty()) {
-    weak_.emplace_back(defining_alias_, def->name);
+    alias_uses_.emplace_back(defining_alias_, def->name);
   }
 }
 
-void UsageScanner::trackDeclarations(std::string_view line) {
-  if (auto name = matchGlobalOrWeak(line)) {
+// Directive lines: source files are recorded, .globl/.weak names are used and
+// ".set X, ." starts an alias. `directive` picks the matchers worth trying.
+void UsageScanner::trackDeclarations(std::string_view line, std::string_view directive) {
+  char kind = directive.empty() ? '\0' : directive[0];
+  if (kind == 'f' || kind == 'c') {
+    scan_->files.addIfFileDirective(line);
+  }
+  std::optional<std::string_view> name;
+  if (kind == 'g' || kind == 'G' || kind == 'e' || kind == 'w') {
+    name = matchGlobalOrWeak(line);
+  }
+  if (name) {
     scan_->used.insert(*name);
   } else if (auto cuda = matchCudaBegin(line)) {
-    // The reference records the keyword here, not the kernel's name.
     scan_->used.insert(cuda->keyword);
-    scan_->defined.insert(cuda->keyword);
   }
-  if (auto alias = matchAlias(line)) {
-    defining_alias_ = *alias;
-  }
-  if (auto assignment = matchAssignment(line)) {
-    scan_->defined.insert(assignment->name);
-  } else if (auto set_name = matchSetDef(line)) {
-    scan_->defined.insert(*set_name);
+  if (kind == 's') {
+    if (auto alias = matchAlias(line)) {
+      defining_alias_ = *alias;
+    }
   }
 }
 
-void UsageScanner::trackUses(std::string_view line) {
-  bool function_type = definesFunction(line);
+void UsageScanner::trackUses(std::string_view line, const LineHead& head, const BlockMarks& marks) {
+  bool is_directive = head.first == '.';
+  char kind = head.directive.empty() ? '\0' : head.directive[0];
+  bool function_type = (kind == 't' || kind == 'p') && definesFunction(line);
   // Directives at column 0 (.file, .section, ...) use nothing.
   if (!function_type && (line.empty() || line[0] == '.')) {
     return;
   }
-  if (!filter_directives_ || function_type || hasOpcode(line, in_nvcc_code_)) {
-    forEachSymbolToken(line, dollar_labels_,
-                       [&](std::string_view token) { scan_->used.insert(token); });
+  // A directive is an instruction only through ".inst", which the block scan has seen.
+  bool opcode =
+      is_directive ? marks.inst && hasOpcode(line, in_nvcc_code_) : hasOpcode(line, in_nvcc_code_);
+  if (!filter_directives_ || function_type || opcode) {
+    markUsedFrom(line);
     return;
   }
-  if (!isDataDefinition(line)) {
+  if (!is_directive || !isDataDirectiveName(head.directive)) {
     return;
   }
   // Data inside a function (jump tables, ARM literal pools) is used by the code around it;
   // data elsewhere is used only if the label it sits under is.
   if (in_function_) {
-    forEachSymbolToken(line, dollar_labels_,
-                       [&](std::string_view token) { scan_->used.insert(token); });
-    return;
+    markUsedFrom(line);
+  } else {
+    addWeakLine(line);
   }
-  addWeakUses(line);
 }
 
-void UsageScanner::addWeakUses(std::string_view line) {
-  if (label_group_.empty()) {
+void UsageScanner::markUsedFrom(std::string_view line) {
+  forEachSymbolToken(line, dollar_labels_,
+                     [&](std::string_view token) { scan_->used.insert(token); });
+}
+
+void UsageScanner::addWeakLine(std::string_view line) {
+  if (!group_open_ || current_labels_.empty()) {
     return;
   }
-  forEachSymbolToken(line, dollar_labels_, [&](std::string_view token) {
-    for (std::string_view label : label_group_) {
-      weak_.emplace_back(label, token);
+  // Most label groups never hold data; record a group only when it does.
+  if (!current_recorded_) {
+    groups_.push_back(Group{static_cast<uint32_t>(group_labels_.size()),
+                            static_cast<uint32_t>(current_labels_.size())});
+    group_labels_.insert(group_labels_.end(), current_labels_.begin(), current_labels_.end());
+    current_recorded_ = true;
+  }
+  Group& group = groups_.back();
+  size_t offset = static_cast<size_t>(line.data() - listing_.data());
+  if (group.data_begin == kNoOffset) {
+    group.data_begin = offset;
+  }
+  group.data_end = offset + line.size();
+}
+
+void UsageScanner::expandGroup(Group* group, std::vector<std::string_view>* pending) {
+  group->expanded = true;
+  // The span also holds lines that were not weak data (comments, other directives, code);
+  // only data lines that do not start at column 0 contribute, as in the scan.
+  LineReader reader(listing_.substr(group->data_begin, group->data_end - group->data_begin));
+  std::string_view line;
+  while (reader.next(&line)) {
+    if (line.empty() || line[0] == '.' || !isDataDefinition(line)) {
+      continue;
     }
-  });
+    forEachSymbolToken(line, dollar_labels_, [&](std::string_view token) {
+      if (scan_->used.insert(token)) {
+        pending->push_back(token);
+      }
+    });
+  }
 }
 
 void UsageScanner::resolveWeakUses() {
-  // Index the weak uses by label: first edge per label, then a chain through `next`.
-  std::unordered_map<std::string_view, size_t> first;
-  std::vector<size_t> next(weak_.size(), SIZE_MAX);
-  for (size_t i = weak_.size(); i-- > 0;) {
-    auto [it, inserted] = first.try_emplace(weak_[i].first, i);
-    if (!inserted) {
-      next[i] = it->second;
-      it->second = i;
+  // Index the groups that hold weak data by their labels: first occurrence of each name,
+  // then a chain through the other occurrences.
+  std::unordered_map<std::string_view, uint32_t> first;
+  std::vector<uint32_t> next(group_labels_.size(), kNoIndex);
+  std::vector<uint32_t> group_of(group_labels_.size(), kNoIndex);
+  for (uint32_t g = 0; g < groups_.size(); ++g) {
+    const Group& group = groups_[g];
+    for (uint32_t i = group.first_label; i < group.first_label + group.label_count; ++i) {
+      group_of[i] = g;
+      auto [it, inserted] = first.try_emplace(group_labels_[i], i);
+      if (!inserted) {
+        next[i] = it->second;
+        it->second = i;
+      }
     }
   }
+  std::unordered_multimap<std::string_view, std::string_view> aliases(alias_uses_.begin(),
+                                                                      alias_uses_.end());
 
   std::vector<std::string_view> pending;
   scan_->used.forEach([&](std::string_view name) { pending.push_back(name); });
   while (!pending.empty()) {
-    std::string_view label = pending.back();
+    std::string_view name = pending.back();
     pending.pop_back();
-    auto it = first.find(label);
-    if (it == first.end()) {
-      continue;
+    auto [alias_begin, alias_end] = aliases.equal_range(name);
+    for (auto it = alias_begin; it != alias_end; ++it) {
+      if (scan_->used.insert(it->second)) {
+        pending.push_back(it->second);
+      }
     }
-    for (size_t e = it->second; e != SIZE_MAX; e = next[e]) {
-      if (scan_->used.insert(weak_[e].second)) {
-        pending.push_back(weak_[e].second);
+    auto it = first.find(name);
+    for (uint32_t i = it == first.end() ? kNoIndex : it->second; i != kNoIndex; i = next[i]) {
+      Group& group = groups_[group_of[i]];
+      if (!group.expanded) {
+        expandGroup(&group, &pending);
       }
     }
   }
@@ -182,16 +293,23 @@ void UsageScanner::resolveWeakUses() {
 }  // namespace
 
 ListingScan scanListing(std::string_view listing, bool filter_directives) {
-  ListingScan scan;
-  UsageScanner scanner(&scan, filter_directives, usesDollarLabels(listing));
-  LineReader reader(listing);
-  std::string_view line;
-  while (reader.next(&line)) {
-    ++scan.line_count;
-    scanner.feed(line);
+  // '$' starts symbols only in listings with "$name:" labels (MIPS), which are rare: scan
+  // without it and again with it if such a label turns up.
+  for (bool dollar_labels : {false, true}) {
+    ListingScan scan;
+    UsageScanner scanner(listing, &scan, filter_directives, dollar_labels);
+    LineReader reader(listing);
+    std::string_view line;
+    while (reader.next(&line)) {
+      ++scan.line_count;
+      scanner.feed(line);
+    }
+    if (!scanner.needsDollarLabels()) {
+      scanner.resolveWeakUses();
+      return scan;
+    }
   }
-  scanner.resolveWeakUses();
-  return scan;
+  return {};
 }
 
 }  // namespace cex

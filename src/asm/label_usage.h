@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "asm/source_map.h"
 #include "asm/symbol_set.h"
@@ -15,11 +16,37 @@ struct ListingScan {
   // directives are shown), declared .globl/.weak, or reachable through data that a used
   // label emits (".quad .LC0" under a used ".LC1:").
   SymbolSet used;
-  // Every name some line defines (labels, assignments, .set names); label references to
-  // other names can never survive, so the second pass skips them early.
-  SymbolSet defined;
+  // Names that stay defined even when unused: labels followed by more text on their line
+  // ("foo: # comment", "1: call mcount") and assignments other than "x = .". With `used`
+  // this bounds what labelDefinitions can hold, so the second pass can skip operands that
+  // will never name a label without keeping them around.
+  SymbolSet kept_definitions;
   SourceFileTable files;
+  // Offsets of the lines that end a block (see isBlockEnd), that contain ".inst" and that
+  // contain '=', ascending. All are rare; the second pass and its look-ahead consult these
+  // instead of rescanning every line.
+  std::vector<size_t> block_ends;
+  std::vector<size_t> inst_lines;
+  std::vector<size_t> equals_lines;
   int64_t line_count = 0;
+};
+
+// Answers "is this line listed?" for ascending line offsets, in amortised constant time.
+class OffsetCursor {
+ public:
+  explicit OffsetCursor(const std::vector<size_t>& offsets) : offsets_(offsets) {}
+
+  // Offsets must be asked in ascending order.
+  bool contains(size_t offset) {
+    while (next_ < offsets_.size() && offsets_[next_] < offset) {
+      ++next_;
+    }
+    return next_ < offsets_.size() && offsets_[next_] == offset;
+  }
+
+ private:
+  const std::vector<size_t>& offsets_;
+  size_t next_ = 0;
 };
 
 // Runs the first pass. `filter_directives` mirrors the directives filter: with it off every

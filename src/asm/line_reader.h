@@ -1,8 +1,9 @@
 #pragma once
 
 #include <cstddef>
-#include <cstring>
 #include <string_view>
+
+#include "asm/asm_text.h"
 
 namespace cex {
 
@@ -17,14 +18,12 @@ class LineReader {
     if (pos_ >= text_.size()) {
       return false;
     }
-    const char* start = text_.data() + pos_;
-    const void* nl = std::memchr(start, '\n', text_.size() - pos_);
-    if (nl == nullptr) {
+    size_t end = findByte(text_, pos_, '\n');
+    if (end == std::string_view::npos) {
       *line = text_.substr(pos_);
       pos_ = text_.size();
       return true;
     }
-    size_t end = static_cast<const char*>(nl) - text_.data();
     size_t line_end = end > pos_ && text_[end - 1] == '\r' ? end - 1 : end;
     *line = text_.substr(pos_, line_end - pos_);
     pos_ = end + 1;

@@ -34,10 +34,6 @@ size_t masmSymbolEnd(std::string_view s, size_t pos) {
   return pos;
 }
 
-bool startsWith(std::string_view s, size_t pos, std::string_view prefix) {
-  return s.size() >= pos + prefix.size() && s.compare(pos, prefix.size(), prefix) == 0;
-}
-
 // "|name|" or "name" at the start of the line; returns (name with bars, end) or npos.
 size_t barredSymbolEnd(std::string_view line) {
   size_t pos = !line.empty() && line[0] == '|' ? 1 : 0;
@@ -75,7 +71,7 @@ bool isMasmData(std::string_view line, std::string_view* label) {
       continue;
     }
     size_t j = skipBlanks(line, i);
-    if (isDataKeywordAt(line, j) || startsWith(line, j, "ORG")) {
+    if (isDataKeywordAt(line, j) || hasPrefixAt(line, j, "ORG")) {
       return true;
     }
   }
@@ -87,7 +83,7 @@ bool isMiscDirective(std::string_view line) {
       "include", "INCLUDELIB", "TITLE", ".", "THUMB", "ARM64", "TTL", "DD", "voltbl", "_volmd"};
   size_t i = skipBlanks(line, 0);
   for (std::string_view word : kWords) {
-    if (startsWith(line, i, word)) {
+    if (hasPrefixAt(line, i, word)) {
       return true;
     }
   }
@@ -110,21 +106,21 @@ size_t dollarSuffixEnd(std::string_view line, size_t pos) {
 // text[$x]; `dotted` also allows a leading dot before the data and text forms), or npos.
 size_t segmentNameEnd(std::string_view line, bool dotted) {
   for (std::string_view fixed : {"CONST", "_BSS", "_TEXT"}) {
-    if (startsWith(line, 0, fixed)) {
+    if (hasPrefixAt(line, 0, fixed)) {
       return fixed.size();
     }
   }
-  if (startsWith(line, 0, "CRT")) {
+  if (hasPrefixAt(line, 0, "CRT")) {
     return dollarSuffixEnd(line, 3);
   }
-  size_t i = dotted && startsWith(line, 0, ".") ? 1 : 0;
-  if (startsWith(line, i, "text")) {
+  size_t i = dotted && hasPrefixAt(line, 0, ".") ? 1 : 0;
+  if (hasPrefixAt(line, i, "text")) {
     return dollarSuffixEnd(line, i + 4);
   }
   if (i < line.size() && (line[i] == 'p' || line[i] == 'r' || line[i] == 'x')) {
     ++i;
   }
-  return startsWith(line, i, "data") ? dollarSuffixEnd(line, i + 4) : std::string_view::npos;
+  return hasPrefixAt(line, i, "data") ? dollarSuffixEnd(line, i + 4) : std::string_view::npos;
 }
 
 bool isSegmentLine(std::string_view line, std::string_view keyword, bool dotted) {
@@ -133,7 +129,7 @@ bool isSegmentLine(std::string_view line, std::string_view keyword, bool dotted)
     return false;
   }
   size_t k = skipBlanks(line, end);
-  return k > end && startsWith(line, k, keyword);
+  return k > end && hasPrefixAt(line, k, keyword);
 }
 
 bool beginsSegment(std::string_view line) {
@@ -147,7 +143,7 @@ bool endsSegment(std::string_view line) {
 bool isMasmGlobal(std::string_view line) {
   size_t i = skipBlanks(line, 0);
   for (std::string_view word : {"PUBLIC", "EXTRN", "EXPORT"}) {
-    if (startsWith(line, i, word)) {
+    if (hasPrefixAt(line, i, word)) {
       size_t after = i + word.size();
       return after < line.size() && isBlankChar(line[after]);
     }
@@ -162,7 +158,7 @@ std::optional<std::string_view> masmProcName(std::string_view line) {
     return std::nullopt;
   }
   size_t k = skipBlanks(line, end);
-  if (k == end || !startsWith(line, k, "PROC")) {
+  if (k == end || !hasPrefixAt(line, k, "PROC")) {
     return std::nullopt;
   }
   size_t start = line[0] == '|' ? 1 : 0;
@@ -174,7 +170,7 @@ bool isEndProc(std::string_view line) {
   size_t end = masmSymbolEnd(line, 0);
   size_t i = end == std::string_view::npos ? 0 : end;
   size_t k = skipBlanks(line, i);
-  return k > i && startsWith(line, k, "ENDP");
+  return k > i && hasPrefixAt(line, k, "ENDP");
 }
 
 bool isLocalLabelDef(std::string_view line) {
@@ -182,7 +178,7 @@ bool isLocalLabelDef(std::string_view line) {
   while (i < line.size() && (isAsciiAlpha(line[i]) || line[i] == '_' || line[i] == '$')) {
     ++i;
   }
-  return i > 0 && startsWith(line, i, " =");
+  return i > 0 && hasPrefixAt(line, i, " =");
 }
 
 bool masmHasOpcode(std::string_view line) {
@@ -291,7 +287,7 @@ void MasmParser::processLine(std::string_view line) {
     return;
   }
   trackLocation(line);
-  if (startsWith(line, 0, "; Function compile flags: ")) {
+  if (hasPrefixAt(line, 0, "; Function compile flags: ")) {
     function_ = &functions_.emplace_back();
   }
   if (auto name = masmProcName(line); name && function_) {
@@ -312,7 +308,7 @@ void MasmParser::processLine(std::string_view line) {
 }
 
 void MasmParser::trackLocation(std::string_view line) {
-  if (startsWith(line, 0, "; File ") && line.size() > 7) {
+  if (hasPrefixAt(line, 0, "; File ") && line.size() > 7) {
     std::string_view file = line.substr(7);
     current_file_ = isMainSourcePath(file) ? std::nullopt : std::optional<std::string>(file);
     if (function_ && !function_->file) {
@@ -320,7 +316,7 @@ void MasmParser::trackLocation(std::string_view line) {
     }
     return;
   }
-  if (startsWith(line, 0, "; Line ") && line.size() > 7 && isDigitChar(line[7])) {
+  if (hasPrefixAt(line, 0, "; Line ") && line.size() > 7 && isDigitChar(line[7])) {
     int number = 0;
     for (size_t i = 7; i < line.size() && isDigitChar(line[i]); ++i) {
       number = number * 10 + (line[i] - '0');

@@ -12,23 +12,19 @@ namespace cex {
 
 namespace {
 
-bool startsWith(std::string_view s, size_t pos, std::string_view prefix) {
-  return s.size() >= pos + prefix.size() && s.compare(pos, prefix.size(), prefix) == 0;
-}
-
 // The line, after leading blanks, starts with `prefix`.
 bool leads(std::string_view line, std::string_view prefix) {
-  return startsWith(line, skipBlanks(line, 0), prefix);
+  return hasPrefixAt(line, skipBlanks(line, 0), prefix);
 }
 
 // After leading blanks: `word`, one or more blanks, then `next`.
 bool leadsWithPair(std::string_view line, std::string_view word, std::string_view next) {
   size_t i = skipBlanks(line, 0);
-  if (!startsWith(line, i, word)) {
+  if (!hasPrefixAt(line, i, word)) {
     return false;
   }
   size_t j = skipBlanks(line, i + word.size());
-  return j > i + word.size() && startsWith(line, j, next);
+  return j > i + word.size() && hasPrefixAt(line, j, next);
 }
 
 bool isPtxIdentifier(std::string_view s) {
@@ -60,14 +56,14 @@ bool isPtxDataDeclaration(std::string_view line) {
     ++end;
   }
   size_t type = skipBlanks(line, end);
-  if (end == digits || digits == i || type == end || !startsWith(line, type, ".")) {
+  if (end == digits || digits == i || type == end || !hasPrefixAt(line, type, ".")) {
     return false;
   }
   static constexpr std::string_view kTypes[] = {"b8",  "b16", "b32", "b64", "u8",
                                                 "u16", "u32", "u64", "s8",  "s16",
                                                 "s32", "s64", "f16", "f32", "f64"};
   return std::any_of(std::begin(kTypes), std::end(kTypes),
-                     [&](std::string_view t) { return startsWith(line, type + 1, t); });
+                     [&](std::string_view t) { return hasPrefixAt(line, type + 1, t); });
 }
 
 // Leading blanks kept, the rest collapsed: tabs of the indent become two spaces each.
@@ -127,7 +123,7 @@ ParsedAsm PtxParser::parse(std::string_view listing) {
     ++count;
     size_t i = skipBlanks(line, 0);
     int64_t number = 0;
-    if (!startsWith(line, i, ".file")) {
+    if (!hasPrefixAt(line, i, ".file")) {
       continue;
     }
     size_t j = skipBlanks(line, i + 5);

@@ -10,10 +10,6 @@ namespace {
 
 constexpr std::string_view kCeTempDir = "/tmp/compiler-explorer-compiler";
 
-bool startsWithAt(std::string_view s, size_t pos, std::string_view prefix) {
-  return s.size() >= pos + prefix.size() && s.compare(pos, prefix.size(), prefix) == 0;
-}
-
 // Reads the decimal digits at `*pos` (at least one) and moves past them.
 bool readNumber(std::string_view s, size_t* pos, int64_t* value) {
   size_t i = *pos;
@@ -43,7 +39,7 @@ bool readBlanks(std::string_view s, size_t* pos) {
 }
 
 bool readLiteral(std::string_view s, size_t* pos, std::string_view literal) {
-  if (!startsWithAt(s, *pos, literal)) {
+  if (!hasPrefixAt(s, *pos, literal)) {
     return false;
   }
   *pos += literal.size();
@@ -226,7 +222,7 @@ std::optional<std::string_view> SourceFileTable::maskedName(int64_t number) cons
 }
 
 std::string_view maskRootDir(std::string_view path) {
-  if (startsWithAt(path, 0, kCeTempDir)) {
+  if (hasPrefixAt(path, 0, kCeTempDir)) {
     size_t i = kCeTempDir.size();
     while (i < path.size() && (isWordChar(path[i]) || path[i] == '-' || path[i] == '.')) {
       ++i;
@@ -235,7 +231,7 @@ std::string_view maskRootDir(std::string_view path) {
       return path.substr(i + 1);
     }
   }
-  if (startsWithAt(path, 0, "/app/")) {
+  if (hasPrefixAt(path, 0, "/app/")) {
     return path.substr(5);
   }
   return path;

@@ -45,6 +45,20 @@ struct SourceDirective {
   bool resets_prev_label = false;
 };
 
+// Whether a directive name (see LineHead) is one parseSourceDirective reads.
+inline bool isSourceDirectiveName(std::string_view name) {
+  switch (name.size()) {
+    case 3:
+      return name == "loc" || name == "dbg";
+    case 5:
+      return name == "stabn";
+    case 6:
+      return name == "cv_loc" || name == "d2line";
+    default:
+      return false;
+  }
+}
+
 // Reads .loc, .d2line, .cv_loc, ca65 ".dbg line" and .stabn directives. With
 // `dont_mask_filenames` sources carry the real path and a mainsource flag; otherwise the main
 // file is reported as file null.

@@ -76,6 +76,9 @@ TextAsmParser::TextAsmParser(std::string_view listing, const AsmFilters& filters
 
 ParsedAsm TextAsmParser::parse() {
   scan_ = scanListing(listing_, filters_.directives);
+  block_end_cursor_.emplace(scan_.block_ends);
+  inst_cursor_.emplace(scan_.inst_lines);
+  equals_cursor_.emplace(scan_.equals_lines);
   LineReader reader(listing_);
   std::string_view line;
   while (reader.next(&line)) {
@@ -87,32 +90,52 @@ ParsedAsm TextAsmParser::parse() {
 }
 
 void TextAsmParser::processLine(std::string_view line, size_t next_line_pos) {
-  if (isBlankLine(line)) {
+  // Most classifiers apply to lines starting with one particular character; `first` lets
+  // each step skip the ones that cannot match.
+  LineHead head = lineHead(line);
+  if (head.first == '\0') {
     maybeAddBlank();
     return;
   }
-  updateState(line);
-  if (skipLibraryCode() || skipCommentOnly(line)) {
+  size_t offset = static_cast<size_t>(line.data() - listing_.data());
+  updateState(line, head, block_end_cursor_->contains(offset));
+  if (skipLibraryCode() || skipCommentOnly(line, head.first)) {
     return;
   }
   if (custom_asm_depth_ > 0) {
     line = fixLabelIndentation(line);
   }
-  LabelStep step = handleLabel(line, next_line_pos);
-  if (step.drop || skipDirective(line, step)) {
+  LabelStep step = handleLabel(line, head, equals_cursor_->contains(offset), next_line_pos);
+  if (step.drop || skipDirective(line, head, step, inst_cursor_->contains(offset))) {
     return;
   }
   emit(line, step.is_label);
 }
 
-void TextAsmParser::updateState(std::string_view line) {
-  AppBlockMark mark = appBlockMark(line);
+void TextAsmParser::updateState(std::string_view line, const LineHead& head, bool block_end) {
+  AppBlockMark mark = head.first == '#' ? appBlockMark(line) : AppBlockMark::None;
   if (mark == AppBlockMark::Begin) {
     ++custom_asm_depth_;
   } else if (mark == AppBlockMark::End) {
     --custom_asm_depth_;
   }
 
+  if (isSourceDirectiveName(head.directive)) {
+    applySourceDirective(line);
+  }
+  if (source_ && (!source_->file || source_->mainsource.value_or(false))) {
+    seen_own_source_ = true;
+  }
+
+  // A block end forgets the source and the label data would belong to.
+  if (block_end || (in_nvcc_code_ && line.find('}') != std::string_view::npos)) {
+    source_.reset();
+    prev_label_ = {};
+    seen_own_source_ = false;
+  }
+}
+
+void TextAsmParser::applySourceDirective(std::string_view line) {
   SourceDirective directive = parseSourceDirective(line, scan_.files, filters_.dont_mask_filenames);
   if (directive.effect == SourceEffect::Set) {
     source_ = std::move(directive.source);
@@ -121,16 +144,6 @@ void TextAsmParser::updateState(std::string_view line) {
   }
   if (directive.resets_prev_label) {
     prev_label_ = {};
-  }
-  if (source_ && (!source_->file || source_->mainsource.value_or(false))) {
-    seen_own_source_ = true;
-  }
-
-  // A block end forgets the source and the label data would belong to.
-  if (isBlockEnd(line) || (in_nvcc_code_ && line.find('}') != std::string_view::npos)) {
-    source_.reset();
-    prev_label_ = {};
-    seen_own_source_ = false;
   }
 }
 
@@ -158,14 +171,17 @@ bool TextAsmParser::skipLibraryCode() {
   return !keep_inline_code_;
 }
 
-bool TextAsmParser::skipCommentOnly(std::string_view line) const {
-  if (!filters_.comment_only || matchLabelDef(line)) {
+bool TextAsmParser::skipCommentOnly(std::string_view line, char first) const {
+  bool comment_start = first == '#' || first == '@' || first == '/' || first == ';';
+  if (!filters_.comment_only || !comment_start || matchLabelDef(line)) {
     return false;
   }
   return in_nvcc_code_ ? isCommentOnlyNvcc(line) : isCommentOnly(line);
 }
 
-TextAsmParser::LabelStep TextAsmParser::handleLabel(std::string_view line, size_t next_line_pos) {
+TextAsmParser::LabelStep TextAsmParser::handleLabel(std::string_view line, const LineHead& head,
+                                                    bool has_equals, size_t next_line_pos) {
+  char first = head.first;
   LabelStep step;
   std::string_view name;
   // Only a label alone on its line (or "x = .") may be dropped; "1: call mcount" or
@@ -174,10 +190,12 @@ TextAsmParser::LabelStep TextAsmParser::handleLabel(std::string_view line, size_
   if (auto def = matchLabelDef(line)) {
     name = def->name;
     droppable = def->end == line.size();
-  } else if (auto assignment = matchAssignment(line)) {
+  } else if (auto assignment = has_equals && (isSymbolStart(first) || first == '$')
+                                   ? matchAssignment(line)
+                                   : std::nullopt) {
     name = assignment->name;
     droppable = trimBlanks(assignment->value) == ".";
-  } else if (auto set_name = matchSetDef(line)) {
+  } else if (auto set_name = head.directive == "set" ? matchSetDef(line) : std::nullopt) {
     name = *set_name;
     droppable = true;
     step.is_set_def = true;
@@ -208,21 +226,22 @@ TextAsmParser::LabelStep TextAsmParser::handleLabel(std::string_view line, size_
   return step;
 }
 
-bool TextAsmParser::skipDirective(std::string_view line, const LabelStep& step) {
+bool TextAsmParser::skipDirective(std::string_view line, const LineHead& head,
+                                  const LabelStep& step, bool has_inst) {
   if (in_nvcc_def_) {
     if (isCudaEnd(line)) {
       in_nvcc_def_ = false;
     }
     return false;
   }
-  if (step.is_label || step.is_set_def || !filters_.directives) {
+  if (step.is_label || step.is_set_def || !filters_.directives || head.first != '.') {
     return false;
   }
   // Data right after a used label is what that label names (.LC0: .string "hi").
-  if (!prev_label_.empty() && isDataDefinition(line)) {
+  if (!prev_label_.empty() && isDataDirectiveName(head.directive)) {
     return false;
   }
-  return isDirective(line) && !hasInstDirective(line) && !matchAlias(line);
+  return !has_inst && !(hasPrefixAt(head.directive, 0, "set") && matchAlias(line));
 }
 
 void TextAsmParser::emit(std::string_view line, bool is_label) {
@@ -245,8 +264,9 @@ void TextAsmParser::emit(std::string_view line, bool is_label) {
 void TextAsmParser::addLabelRefs(AsmLine* out) {
   collectOperandRefs(out->text, &refs_);
   for (const OperandRef& ref : refs_) {
-    // Only names defined somewhere can survive the final check against labelDefinitions.
-    if (!scan_.defined.contains(ref.target)) {
+    // Only these names can end up in labelDefinitions; anything else (registers,
+    // mnemonics, constants) would be dropped at the end anyway.
+    if (!scan_.used.contains(ref.target) && !scan_.kept_definitions.contains(ref.target)) {
       continue;
     }
     AsmLabelRef& label = out->labels.emplace_back();
@@ -288,22 +308,20 @@ bool TextAsmParser::isUserFunctionFrom(size_t pos) {
     return look_ahead_.user;
   }
   // Scan to the end of the block for a location in the user's own file.
-  LineReader reader(listing_, pos);
+  auto block_end = std::lower_bound(scan_.block_ends.begin(), scan_.block_ends.end(), pos);
+  size_t end = block_end == scan_.block_ends.end() ? listing_.size() : *block_end;
+  LineReader reader(listing_.substr(0, end), pos);
   std::string_view line;
-  size_t line_start = pos;
   bool user = false;
   while (reader.next(&line)) {
-    if (isBlockEnd(line)) {
-      break;
-    }
     SourceDirective directive = parseSourceDirective(line, scan_.files, true);
     if (directive.effect == SourceEffect::Set && directive.source.mainsource.value_or(false)) {
       user = true;
+      end = static_cast<size_t>(line.data() - listing_.data());
       break;
     }
-    line_start = reader.position();
   }
-  look_ahead_ = LookAhead{pos, line_start, user, true};
+  look_ahead_ = LookAhead{pos, end, user, true};
   return user;
 }
 

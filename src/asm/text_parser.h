@@ -31,11 +31,14 @@ class TextAsmParser {
   };
 
   void processLine(std::string_view line, size_t next_line_pos);
-  void updateState(std::string_view line);
+  void updateState(std::string_view line, const LineHead& head, bool block_end);
+  void applySourceDirective(std::string_view line);
   bool skipLibraryCode();
-  bool skipCommentOnly(std::string_view line) const;
-  LabelStep handleLabel(std::string_view line, size_t next_line_pos);
-  bool skipDirective(std::string_view line, const LabelStep& step);
+  bool skipCommentOnly(std::string_view line, char first) const;
+  LabelStep handleLabel(std::string_view line, const LineHead& head, bool has_equals,
+                        size_t next_line_pos);
+  bool skipDirective(std::string_view line, const LineHead& head, const LabelStep& step,
+                     bool has_inst);
   void emit(std::string_view line, bool is_label);
   void addLabelRefs(AsmLine* out);
   void maybeAddBlank();
@@ -74,6 +77,11 @@ class TextAsmParser {
   };
 
   LookAhead look_ahead_;
+
+  // Rare lines found by the first pass, walked in step with this one.
+  std::optional<OffsetCursor> block_end_cursor_;
+  std::optional<OffsetCursor> inst_cursor_;
+  std::optional<OffsetCursor> equals_cursor_;
 
   std::string scratch_;
   std::vector<OperandRef> refs_;
