@@ -231,6 +231,7 @@ class RawHttpClient:
         """Everything that arrives until `silence` seconds pass without data after the first
         byte, which is how a client that reads until a quiet pause sees a response."""
         chunks = [self.sock.recv(65536)]
+        timeout = self.sock.gettimeout()
         self.sock.settimeout(silence)
         try:
             while chunks[-1]:
@@ -238,7 +239,7 @@ class RawHttpClient:
         except socket.timeout:
             pass
         finally:
-            self.sock.settimeout(None)
+            self.sock.settimeout(timeout)
         data = b"".join(chunks)
         self.buffer += data
         return data
@@ -262,6 +263,7 @@ class RawHttpClient:
         """True when the server has closed its side (nothing more is buffered or arriving)."""
         if self.buffer:
             return False
+        timeout = self.sock.gettimeout()
         self.sock.settimeout(wait)
         try:
             return self.sock.recv(1, socket.MSG_PEEK) == b""
@@ -270,7 +272,7 @@ class RawHttpClient:
         except ConnectionResetError:
             return True
         finally:
-            self.sock.settimeout(None)
+            self.sock.settimeout(timeout)
 
     def _read_until(self, marker):
         while marker not in self.buffer:

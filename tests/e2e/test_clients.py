@@ -214,7 +214,9 @@ class MkcmsCompilerExplorerEl(ClientContract):
                             "compilerOptions": {"skipAsm": False,
                                                 "executorRequest": executor_request},
                             "filters": self.filters_for(compiler),
-                            "tools": [],
+                            # No such tool here: ignored, as Compiler Explorer ignores it.
+                            "tools": [{"id": "clangtidytrunk", "args": ["-checks=*"],
+                                       "stdin": ""}],
                             "libraries": []},
                 "allowStoreCodeDebug": False}
 
@@ -332,7 +334,7 @@ class Krady21CompilerExplorerNvim(ClientContract):
                                         "labels": True, "libraryCode": True, "trim": False},
                             # The display version, not the version id: ignored as CE does.
                             "libraries": [{"id": "cexdemo", "version": "1.0.0"}],
-                            "tools": []}}
+                            "tools": [{"id": "clangtidytrunk", "args": "", "stdin": ""}]}}
 
     def test_metadata_lists_are_one_line(self):
         for language in self.curl_output(self.get("/api/languages")):
@@ -373,6 +375,26 @@ class Krady21CompilerExplorerNvim(ClientContract):
             self.assertEqual(severity, "error")
             self.assertTrue(message)
 
+    def test_large_body_gets_continue(self):
+        # curl -d asks with `Expect: 100-continue` before a body over 1 MiB and waits a second
+        # for the go-ahead; without it every large compile would stall.
+        body = json.dumps(self.compile_body(SQUARE + "//" + " " * (1024 * 1024), {})).encode()
+        client = RawHttpClient(SERVER.port, timeout=1.0)
+        try:
+            client.send(format_request(
+                "POST", f"/api/compiler/{self.gcc}/compile",
+                [("Host", f"127.0.0.1:{SERVER.port}"), ("Accept", "application/json"),
+                 ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                 ("Expect", "100-continue")]))
+            self.assertEqual(client.read_response().status_line, "HTTP/1.1 100 Continue")
+            client.sock.settimeout(60)
+            client.send(body)
+            result = self.curl_output(client.read_response())
+        finally:
+            client.close()
+        self.assertEqual(result["code"], 0)
+        self.assertIn("square(int):", asm_texts(result))
+
     @unittest.skip(NO_FORMATTERS)
     def test_format(self):
         formats = self.curl_output(self.get("/api/formats"))
@@ -408,7 +430,8 @@ class P00fGodboltNvim(ClientContract):
         rows = r.text.split("\n")[1:]
         picked = [row.split(" ")[0] for row in rows]
         self.accept = "application/json"
-        self.assertEqual(sorted(picked), sorted(c["id"] for c in self.get_json("/api/compilers/c++")))
+        listed = self.get_json("/api/compilers/c++")
+        self.assertEqual(sorted(picked), sorted(c["id"] for c in listed))
 
     def test_compile_with_server_default_filters(self):
         result = self.compile_bytes(SQUARE, {"userArguments": "-O2"})
@@ -649,7 +672,8 @@ class CeMcp(ClientContract):
         produce.update(produceGccDump={}, produceCfg=False, produceOptInfo=False)
         return {"source": source, "compiler": self.gcc, "lang": "c++",
                 "options": {"userArguments": "-O2", "compilerOptions": produce,
-                            "filters": self.FILTERS, "tools": [],
+                            "filters": self.FILTERS,
+                            "tools": [{"id": "clangtidytrunk", "args": "-checks=*"}],
                             "libraries": [{"id": "cexdemo", "version": "latest"}]}}
 
     def run_body(self, source):
@@ -744,7 +768,8 @@ class MalkovskyCompilerExplorerMcp(ClientContract):
                                         "directives": True, "execute": False, "intel": True,
                                         "labels": True, "libraryCode": True, "trim": False,
                                         "debugCalls": False},
-                            "tools": [], "libraries": [],
+                            "tools": [{"id": "clangtidytrunk", "args": [], "stdin": ""}],
+                            "libraries": [],
                             "executeParameters": {"args": [], "stdin": "", "runtimeTools": []}}}
 
     def latest(self, compilers, compiler_type):
