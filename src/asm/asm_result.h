@@ -54,7 +54,7 @@ struct AsmFilters {
   bool library_code = false;  // hide code that comes from other files than the main one
   bool trim = false;          // collapse horizontal whitespace
   bool demangle = true;       // demangle C++ symbols
-  bool debug_calls = false;   // hide calls to debug intrinsics
+  bool debug_calls = false;   // hide calls to LLVM debug intrinsics (llvm.dbg.*)
   bool dont_mask_filenames = false;
 };
 

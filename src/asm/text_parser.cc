@@ -105,6 +105,9 @@ void TextAsmParser::processLine(std::string_view line, size_t next_line_pos) {
   if (custom_asm_depth_ > 0) {
     line = fixLabelIndentation(line);
   }
+  if (skipDebugCall(line, head.first)) {
+    return;
+  }
   LabelStep step = handleLabel(line, head, equals_cursor_->contains(offset), next_line_pos);
   if (step.drop || skipDirective(line, head, step, inst_cursor_->contains(offset))) {
     return;
@@ -179,47 +182,70 @@ bool TextAsmParser::skipCommentOnly(std::string_view line, char first) const {
   return in_nvcc_code_ ? isCommentOnlyNvcc(line) : isCommentOnly(line);
 }
 
-TextAsmParser::LabelStep TextAsmParser::handleLabel(std::string_view line, const LineHead& head,
-                                                    bool has_equals, size_t next_line_pos) {
-  char first = head.first;
-  LabelStep step;
-  std::string_view name;
+bool TextAsmParser::skipDebugCall(std::string_view line, char first) const {
+  if (!filters_.debug_calls || (first != 'c' && first != 't' && first != '#')) {
+    return false;
+  }
+  // Calls of LLVM's debug intrinsics and the records that replace them in newer IR.
+  std::string_view code = line.substr(skipBlanks(line, 0));
+  if (hasPrefixAt(code, 0, "tail ")) {
+    code = code.substr(skipBlanks(code, 5));
+  }
+  return hasPrefixAt(code, 0, "call void @llvm.dbg.") || hasPrefixAt(code, 0, "#dbg_");
+}
+
+std::optional<TextAsmParser::Definition> TextAsmParser::findDefinition(std::string_view line,
+                                                                       const LineHead& head,
+                                                                       bool has_equals) const {
   // Only a label alone on its line (or "x = .") may be dropped; "1: call mcount" or
   // "foo: # comment" always stay.
-  bool droppable = false;
   if (auto def = matchLabelDef(line)) {
-    name = def->name;
-    droppable = def->end == line.size();
-  } else if (auto assignment = has_equals && (isSymbolStart(first) || first == '$')
-                                   ? matchAssignment(line)
-                                   : std::nullopt) {
-    name = assignment->name;
-    droppable = trimBlanks(assignment->value) == ".";
-  } else if (auto set_name = head.directive == "set" ? matchSetDef(line) : std::nullopt) {
-    name = *set_name;
-    droppable = true;
-    step.is_set_def = true;
-  } else if (auto cuda = matchCudaBegin(line)) {
-    in_nvcc_def_ = true;
-    in_nvcc_code_ = true;
-    name = cuda->keyword;
-  } else {
+    return Definition{def->name, def->end == line.size(), DefinitionKind::Label};
+  }
+  if (has_equals && (isSymbolStart(head.first) || head.first == '$')) {
+    if (auto assignment = matchAssignment(line)) {
+      return Definition{assignment->name, trimBlanks(assignment->value) == ".",
+                        DefinitionKind::Label};
+    }
+  }
+  if (head.directive == "set") {
+    if (auto set_name = matchSetDef(line)) {
+      return Definition{*set_name, true, DefinitionKind::SetName};
+    }
+  }
+  if (auto cuda = matchCudaBegin(line)) {
+    return Definition{cuda->keyword, false, DefinitionKind::CudaFunction};
+  }
+  return std::nullopt;
+}
+
+TextAsmParser::LabelStep TextAsmParser::handleLabel(std::string_view line, const LineHead& head,
+                                                    bool has_equals, size_t next_line_pos) {
+  LabelStep step;
+  auto def = findDefinition(line, head, has_equals);
+  if (!def) {
     return step;
   }
+  if (def->kind == DefinitionKind::CudaFunction) {
+    in_nvcc_def_ = true;
+    in_nvcc_code_ = true;
+  }
+  step.is_set_def = def->kind == DefinitionKind::SetName;
   step.is_label = !step.is_set_def;
 
-  if (droppable && !scan_.used.contains(name)) {
+  if (def->droppable && !scan_.used.contains(def->name)) {
     if (filters_.labels) {
       prev_label_ = {};
       step.drop = true;
     }
     return step;
   }
-  defineLabel(name);
+  defineLabel(def->name);
   if (step.is_set_def) {
     return step;
   }
-  prev_label_ = name;
+  // Data lines that follow belong to this label; library code is judged by its function.
+  prev_label_ = def->name;
   if (!in_nvcc_def_ && !in_nvcc_code_ && filters_.library_code) {
     prev_label_is_user_function_ = isUserFunctionFrom(next_line_pos);
   }

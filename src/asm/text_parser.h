@@ -30,11 +30,27 @@ class TextAsmParser {
     bool drop = false;        // an unused label the labels filter removes
   };
 
+  enum class DefinitionKind {
+    Label,         // "name:" or "name = value"
+    SetName,       // ".set name, other"
+    CudaFunction,  // ".entry name(" (the reference names it by its keyword)
+  };
+
+  // A line that defines a name, and whether the labels filter may drop it when unused.
+  struct Definition {
+    std::string_view name;
+    bool droppable = false;
+    DefinitionKind kind = DefinitionKind::Label;
+  };
+
   void processLine(std::string_view line, size_t next_line_pos);
   void updateState(std::string_view line, const LineHead& head, bool block_end);
   void applySourceDirective(std::string_view line);
   bool skipLibraryCode();
   bool skipCommentOnly(std::string_view line, char first) const;
+  bool skipDebugCall(std::string_view line, char first) const;
+  std::optional<Definition> findDefinition(std::string_view line, const LineHead& head,
+                                           bool has_equals) const;
   LabelStep handleLabel(std::string_view line, const LineHead& head, bool has_equals,
                         size_t next_line_pos);
   bool skipDirective(std::string_view line, const LineHead& head, const LabelStep& step,
