@@ -49,6 +49,9 @@ class ServingTest(unittest.TestCase):
     gcc = None
 
     def tearDown(self):
+        self.assert_still_serving()
+
+    def assert_still_serving(self):
         self.assertTrue(self.server.alive(), "cex serve died")
         n = next(_fresh)
         body = {"source": f"int still_serving_{n}(int x) {{ return x + {n}; }}\n", "options": {}}
@@ -244,6 +247,40 @@ class BadRequestTest(ServingTest):
                 sock.sendall(request[:cut])
                 sock.close()
         self.assertTrue(self.server.alive())
+
+    def test_malformed_http(self):
+        head = "POST /api/compiler/{}/compile HTTP/1.1\r\nHost: x\r\n".format(self.gcc).encode()
+        cases = [
+            (b"GET /api/languages?" + b"a" * 200000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 431),
+            (b"GET /api/languages HTTP/1.1\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n", 431),
+            (b"GARBAGE\r\n\r\n", 400),
+            (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(100) + b"\r\n\r\n", 400),
+            (head + b"Content-Length: -5\r\n\r\n", 400),
+            (head + b"Content-Length: 99999999999999999999999\r\n\r\n", 400),
+            (head + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        ]
+        for request, status in cases:
+            with self.subTest(request=request[:40]):
+                client = RawHttpClient(self.server.port, timeout=10)
+                try:
+                    client.send(request)
+                    self.assertEqual(client.read_response().status, status)
+                finally:
+                    client.close()
+
+    def test_stalled_clients_do_not_block_others(self):
+        stalled = [socket.create_connection(("127.0.0.1", self.server.port)) for _ in range(8)]
+        try:
+            # Half of them stop inside a request body, the others never send anything.
+            for sock in stalled[:4]:
+                sock.sendall(format_request("POST", compile_path(self.gcc),
+                                            [("Host", "x"), ("Content-Length", "100")], b"{"))
+            r = self.server.request("GET", "/api/languages", timeout=10)
+            self.assertEqual(r.status, 200)
+            self.assert_still_serving()
+        finally:
+            for sock in stalled:
+                sock.close()
 
     def test_client_drops_connection_mid_compile(self):
         body = json.dumps({"source": "#include <vector>\n#include <map>\n" + SQUARE,

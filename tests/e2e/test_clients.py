@@ -122,6 +122,13 @@ class ClientContract(unittest.TestCase):
         self.assertIn("application/json", r.header("content-type"))
         return r.json()
 
+    def get_list(self, path):
+        """A JSON list that must not be empty, so that checks over its entries mean something."""
+        items = self.get_json(path)
+        self.assertIsInstance(items, list)
+        self.assertTrue(items, path)
+        return items
+
     def compile(self, body, compiler=None):
         return self.send("POST", f"/api/compiler/{compiler or self.gcc}/compile", body)
 
@@ -247,7 +254,9 @@ class MkcmsCompilerExplorerEl(ClientContract):
         self.assertEqual([(v["id"], v["version"]) for v in demo["versions"]], [("100", "1.0.0")])
 
     def test_tools_list_is_json(self):
-        for tool in self.get_json("/api/tools/c++"):
+        tools = self.get_json("/api/tools/c++")
+        self.assertIsInstance(tools, list)
+        for tool in tools:
             self.assertTrue({"id", "name", "allowStdin"} <= set(tool))
 
     def test_compile_maps_lines_only_through_null_file(self):
@@ -337,7 +346,9 @@ class Krady21CompilerExplorerNvim(ClientContract):
                             "tools": [{"id": "clangtidytrunk", "args": "", "stdin": ""}]}}
 
     def test_metadata_lists_are_one_line(self):
-        for language in self.curl_output(self.get("/api/languages")):
+        languages = self.curl_output(self.get("/api/languages"))
+        self.assertTrue(languages)
+        for language in languages:
             self.assertTrue({"id", "name", "extensions"} <= set(language))
         compilers = self.curl_output(self.get("/api/compilers"))
         cpp = [c for c in compilers if c["lang"] == "c++"]
@@ -608,11 +619,11 @@ class QtCreatorPlugin(ClientContract):
                             "libraries": [{"id": "cexdemo", "version": "100"}]}}
 
     def test_unknown_language_field_is_ignored(self):
-        for language in self.get_json("/api/languages?fields=id,name,extensions,logoUrl"):
+        for language in self.get_list("/api/languages?fields=id,name,extensions,logoUrl"):
             self.assertEqual(set(language), {"id", "name", "extensions"})
 
     def test_compilers_and_libraries(self):
-        for c in self.get_json("/api/compilers/c++"):
+        for c in self.get_list("/api/compilers/c++"):
             self.assertTrue({"id", "name", "lang", "compilerType", "semver", "instructionSet"}
                             <= set(c))
         demo = next(l for l in self.get_json("/api/libraries/c++") if l["id"] == "cexdemo")
@@ -660,6 +671,8 @@ class CeMcp(ClientContract):
     COMPILER_FIELDS = ("id,name,lang,compilerType,instructionSet,semver,group,groupName,hidden,"
                        "isNightly,libsArr,supportsLibraryCodeFilter,supportsExecute,supportsBinary,"
                        "supportsAsmDocs,supportsOptOutput")
+    EXTENDED_FIELDS = (",tools,possibleOverrides,possibleRuntimeTools,license,notification,"
+                       "options,alias")
     FILTERS = {"binary": False, "binaryObject": False, "commentOnly": True, "demangle": True,
                "directives": True, "execute": False, "intel": True, "labels": True,
                "libraryCode": True, "trim": False, "debugCalls": False}
@@ -685,7 +698,7 @@ class CeMcp(ClientContract):
                             "libraries": []}}
 
     def test_metadata(self):
-        for language in self.get_json("/api/languages?fields=id,name,extensions"):
+        for language in self.get_list("/api/languages?fields=id,name,extensions"):
             self.assertEqual(set(language), {"id", "name", "extensions"})
         compilers = self.get_json("/api/compilers/c++?fields=" + self.COMPILER_FIELDS)
         self.assertIn(self.gcc, {c["id"] for c in compilers})
@@ -696,6 +709,17 @@ class CeMcp(ClientContract):
         demo = next(l for l in self.get_json("/api/libraries/c++") if l["id"] == "cexdemo")
         self.assertEqual(demo["description"], "A one-header library of the client tests")
         self.assertEqual(demo["versions"][0]["alias"], ["latest"])
+
+    def test_extended_compiler_fields(self):
+        compilers = self.get_json("/api/compilers/c++?fields=" + self.COMPILER_FIELDS +
+                                  self.EXTENDED_FIELDS)
+        self.assertTrue(compilers)
+        for c in compilers:
+            self.assertIsInstance(c["tools"], list)
+            self.assertIsInstance(c["possibleOverrides"], list)
+            self.assertIsInstance(c["possibleRuntimeTools"], list)
+            self.assertIsInstance(c["options"], str)
+            self.assertIsInstance(c["alias"], list)
 
     def test_compile_with_null_compiler_options(self):
         result = self.compile_json(self.compile_body(USES_LIBRARY))
@@ -881,7 +905,7 @@ class Cexpl(ClientContract):
         compiler_ids = {c["id"] for c in self.get_json("/api/compilers?fields=id,name")}
         for fields in ("id,name", "id,defaultCompiler", "name,extensions,defaultCompiler"):
             with self.subTest(fields=fields):
-                for language in self.get_json("/api/languages?fields=" + fields):
+                for language in self.get_list("/api/languages?fields=" + fields):
                     self.assertEqual(set(language), set(fields.split(",")))
                     if "defaultCompiler" in language:
                         self.assertIn(language["defaultCompiler"], compiler_ids)
