@@ -970,16 +970,15 @@ class TuxBot(ClientContract):
                                         "labels": True, "libraryCode": True, "trim": True,
                                         "debugCalls": False}}}
 
-    def text_and_json(self, source):
-        """The text reply and, for comparison, the JSON of the same compile."""
+    def text_and_json(self, source, accept):
+        """The text reply to a client sending `accept` (None: no Accept header) and, for
+        comparison, the JSON of the same compile."""
+        self.accept = accept
         r = self.compile(self.body(source, self.gcc))
         self.assertEqual(r.status, 200)
         self.assertTrue(r.header("content-type").startswith("text/plain"))
         self.accept = "application/json"
-        try:
-            result = self.compile_json(self.body(source, self.gcc))
-        finally:
-            self.accept = "*/*"
+        result = self.compile_json(self.body(source, self.gcc))
         return r.text, result
 
     def test_text_tables(self):
@@ -1000,14 +999,17 @@ class TuxBot(ClientContract):
                 self.assertEqual(sorted(row.split(" ")[0] for row in lines[1:]), ids)
 
     def test_asm_text_layout(self):
-        text, result = self.text_and_json(SQUARE)
-        lines = text.split("\n")
-        self.assertEqual(lines[0], BANNER)
-        self.assertEqual(lines[1:-1], asm_texts(result))
-        self.assertEqual(lines[-1], "")
+        # httpx sends `*/*`; without any Accept the reply is text as well.
+        for accept in ("*/*", None):
+            with self.subTest(accept=accept):
+                text, result = self.text_and_json(SQUARE, accept)
+                lines = text.split("\n")
+                self.assertEqual(lines[0], BANNER)
+                self.assertEqual(lines[1:-1], asm_texts(result))
+                self.assertEqual(lines[-1], "")
 
     def test_error_text_layout(self):
-        text, result = self.text_and_json(BROKEN)
+        text, result = self.text_and_json(BROKEN, "*/*")
         expected = [BANNER, "<Compilation failed>",
                     f"# Compiler exited with result code {result['code']}",
                     "Standard error:"] + [l["text"] for l in result["stderr"]] + [""]
