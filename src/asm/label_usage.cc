@@ -50,7 +50,9 @@ class UsageScanner {
 
   void trackBlocks(std::string_view line, const BlockMarks& marks);
   void trackLabelGroup(std::string_view line);
-  void trackDeclarations(std::string_view line, std::string_view directive);
+  void recordRareLine(std::string_view line, const BlockMarks& marks);
+  void trackAssignment(std::string_view line);
+  void trackDeclarations(std::string_view line, const LineHead& head);
   void trackUses(std::string_view line, const LineHead& head, const BlockMarks& marks);
   void addWeakLine(std::string_view line);
   void markUsedFrom(std::string_view line);
@@ -79,6 +81,21 @@ class UsageScanner {
 
 void UsageScanner::feed(std::string_view line) {
   BlockMarks marks = blockMarks(line);
+  recordRareLine(line, marks);
+  trackBlocks(line, marks);
+  if (custom_asm_depth_ > 0) {
+    line = fixLabelIndentation(line);
+  }
+  LineHead head = lineHead(line);
+  trackLabelGroup(line);
+  if (marks.equals) {
+    trackAssignment(line);
+  }
+  trackDeclarations(line, head);
+  trackUses(line, head, marks);
+}
+
+void UsageScanner::recordRareLine(std::string_view line, const BlockMarks& marks) {
   size_t offset = static_cast<size_t>(line.data() - listing_.data());
   if (marks.inst) {
     scan_->inst_lines.push_back(offset);
@@ -86,31 +103,20 @@ void UsageScanner::feed(std::string_view line) {
   if (marks.equals) {
     scan_->equals_lines.push_back(offset);
   }
-  saw_dollar_label_ |= isDollarLabelLine(line);
-  trackBlocks(line, marks);
-  // Data after a section switch does not belong to the labels before it.
   if (marks.blockEnd()) {
     scan_->block_ends.push_back(offset);
+    // Data after a section switch does not belong to the labels before it.
     group_open_ = false;
   }
-  if (custom_asm_depth_ > 0) {
-    line = fixLabelIndentation(line);
+  saw_dollar_label_ |= isDollarLabelLine(line);
+}
+
+void UsageScanner::trackAssignment(std::string_view line) {
+  // "x = 5" stays defined whether used or not ("x = ." is a label like any other).
+  auto assignment = matchAssignment(line);
+  if (assignment && !matchLabelDef(line) && trimBlanks(assignment->value) != ".") {
+    scan_->kept_definitions.insert(assignment->name);
   }
-  LineHead head = lineHead(line);
-  trackLabelGroup(line);
-  if (marks.equals) {
-    if (auto assignment = matchAssignment(line);
-        assignment && !matchLabelDef(line) && trimBlanks(assignment->value) != ".") {
-      scan_->kept_definitions.insert(assignment->name);
-    }
-  }
-  if (head.first == '.') {
-    trackDeclarations(line, head.directive);
-  } else if (auto cuda = matchCudaBegin(line)) {
-    // The reference records the keyword here, not the kernel's name.
-    scan_->used.insert(cuda->keyword);
-  }
-  trackUses(line, head, marks);
 }
 
 void UsageScanner::trackBlocks(std::string_view line, const BlockMarks& marks) {
@@ -157,10 +163,10 @@ void UsageScanner::trackLabelGroup(std::string_view line) {
   }
 }
 
-// Directive lines: source files are recorded, .globl/.weak names are used and
-// ".set X, ." starts an alias. `directive` picks the matchers worth trying.
-void UsageScanner::trackDeclarations(std::string_view line, std::string_view directive) {
-  char kind = directive.empty() ? '\0' : directive[0];
+// Declarations: source files are recorded, .globl/.weak names are used and ".set X, ."
+// starts an alias. The directive name picks the matchers worth trying.
+void UsageScanner::trackDeclarations(std::string_view line, const LineHead& head) {
+  char kind = head.directive.empty() ? '\0' : head.directive[0];
   if (kind == 'f' || kind == 'c') {
     scan_->files.addIfFileDirective(line);
   }
@@ -171,6 +177,7 @@ void UsageScanner::trackDeclarations(std::string_view line, std::string_view dir
   if (name) {
     scan_->used.insert(*name);
   } else if (auto cuda = matchCudaBegin(line)) {
+    // The reference records the keyword here, not the kernel's name.
     scan_->used.insert(cuda->keyword);
   }
   if (kind == 's') {

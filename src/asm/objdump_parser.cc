@@ -228,44 +228,52 @@ std::optional<Relocation> readRelocation(std::string_view line) {
   return reloc;
 }
 
-// The symbol of a trailing "<sym>" or "<sym+0x10>" jump/call target.
+// "sym" or "sym+0x10" (the text between '<' and the final '>'): the symbol, or nullopt.
+std::optional<std::string_view> targetSymbol(std::string_view inner) {
+  size_t plus = inner.find('+');
+  std::string_view name = inner.substr(0, plus);
+  if (name.empty() || name.find('>') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  if (plus != std::string_view::npos) {
+    std::string_view offset = inner.substr(plus + 1);
+    if (offset.size() < 3 || offset.compare(0, 2, "0x") != 0 ||
+        offset.find_first_not_of("0123456789abcdef", 2) != std::string_view::npos) {
+      return std::nullopt;
+    }
+  }
+  return name;
+}
+
+// Whether "<blank><hex address><blanks>" ends just before `open`.
+bool addressBefore(std::string_view line, size_t open) {
+  size_t i = open;
+  while (i > 0 && isBlankChar(line[i - 1])) {
+    --i;
+  }
+  if (i == open) {
+    return false;
+  }
+  size_t hex_end = i;
+  while (i > 0 && isHexLower(line[i - 1])) {
+    --i;
+  }
+  return i < hex_end && i > 0 && isBlankChar(line[i - 1]);
+}
+
+// The symbol of a trailing "ADDR <sym>" or "ADDR <sym+0x10>" jump or call target.
 std::optional<std::string_view> destinationSymbol(std::string_view line) {
   if (line.empty() || line.back() != '>') {
     return std::nullopt;
   }
-  std::string_view inner_all = line.substr(0, line.size() - 1);
   for (size_t open = line.find('<'); open != std::string_view::npos;
        open = line.find('<', open + 1)) {
-    // Needs "<blank><hex><blanks>" before the '<'.
-    size_t i = open;
-    size_t blanks_end = i;
-    while (i > 0 && isBlankChar(line[i - 1])) {
-      --i;
-    }
-    if (i == blanks_end) {
+    if (!addressBefore(line, open)) {
       continue;
     }
-    size_t hex_end = i;
-    while (i > 0 && isHexLower(line[i - 1])) {
-      --i;
+    if (auto name = targetSymbol(line.substr(open + 1, line.size() - open - 2))) {
+      return name;
     }
-    if (i == hex_end || i == 0 || !isBlankChar(line[i - 1])) {
-      continue;
-    }
-    std::string_view inner = inner_all.substr(open + 1);
-    size_t plus = inner.find('+');
-    std::string_view name = inner.substr(0, plus);
-    if (name.empty() || name.find('>') != std::string_view::npos) {
-      continue;
-    }
-    if (plus != std::string_view::npos) {
-      std::string_view offset = inner.substr(plus + 1);
-      if (offset.size() < 3 || offset.compare(0, 2, "0x") != 0 ||
-          offset.find_first_not_of("0123456789abcdef", 2) != std::string_view::npos) {
-        continue;
-      }
-    }
-    return name;
   }
   return std::nullopt;
 }
@@ -321,6 +329,8 @@ class BinaryParser {
   bool startsFunction(std::string_view line);
   bool skipLibraryCode();
   void addInstruction(const DisassemblyLine& insn, std::string_view line);
+  void setSource(std::string_view path, int line);
+  void addRelocation(const Relocation& reloc);
 
   const AsmParseOptions& options_;
   const DisassemblyFormat& format_;
@@ -366,13 +376,7 @@ void BinaryParser::processLine(std::string_view line) {
     return;
   }
   if (auto location = format_.source_line(line)) {
-    AsmSource source;
-    source.line = location->second;
-    source.mainsource = true;
-    if (options_.filters.dont_mask_filenames) {
-      source.file = std::string(maskRootDir(location->first));
-    }
-    source_ = std::move(source);
+    setSource(location->first, location->second);
     return;
   }
   if (startsFunction(line) || !in_function_ || !function_visible_) {
@@ -389,12 +393,28 @@ void BinaryParser::processLine(std::string_view line) {
     addInstruction(*insn, line);
   }
   if (auto reloc = readRelocation(line)) {
-    AsmLine& out = result_.lines.emplace_back();
-    out.text = "   " + std::string(reloc->name) + " " + std::string(reloc->data);
-    out.address = reloc->address;
-    out.has_source_key = false;
-    out.has_labels_key = false;
+    addRelocation(*reloc);
   }
+}
+
+void BinaryParser::setSource(std::string_view path, int line) {
+  // Every location objdump prints counts as the program's own source.
+  AsmSource source;
+  source.line = line;
+  source.mainsource = true;
+  if (options_.filters.dont_mask_filenames) {
+    source.file = std::string(maskRootDir(path));
+  }
+  source_ = std::move(source);
+}
+
+void BinaryParser::addRelocation(const Relocation& reloc) {
+  // Relocation lines carry an address but no source or labels keys.
+  AsmLine& out = result_.lines.emplace_back();
+  out.text = "   " + std::string(reloc.name) + " " + std::string(reloc.data);
+  out.address = reloc.address;
+  out.has_source_key = false;
+  out.has_labels_key = false;
 }
 
 bool BinaryParser::startsFunction(std::string_view line) {

@@ -31,9 +31,9 @@ size_t blockCommentEnd(std::string_view text, size_t line_start) {
   return skipBlanks(text, close + 2);
 }
 
-// Start of the first line that begins at or after `pos`.
+// Start of the first line that begins at or after `pos` (text.size() or more at the end).
 size_t nextLineStart(std::string_view text, size_t pos) {
-  if (pos == 0 || isLineBreak(text[pos - 1])) {
+  if (pos == 0 || pos > text.size() || isLineBreak(text[pos - 1])) {
     return pos;
   }
   while (pos < text.size() && !isLineBreak(text[pos])) {
@@ -51,7 +51,7 @@ std::optional<std::string> stripBlockComments(std::string_view text) {
   std::string out;
   size_t copied = 0;
   size_t pos = 0;
-  while (pos <= text.size()) {
+  while (pos < text.size()) {
     size_t end = blockCommentEnd(text, pos);
     if (end == std::string_view::npos) {
       pos = nextLineStart(text, pos + 1);
