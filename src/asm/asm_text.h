@@ -144,6 +144,28 @@ inline size_t findByte(std::string_view s, size_t pos, char c) {
   return std::string_view::npos;
 }
 
+// Reads the decimal digits at `*pos` (at least one) and moves past them. Values saturate
+// instead of overflowing.
+inline bool readDecimal(std::string_view s, size_t* pos, int64_t* value) {
+  size_t i = *pos;
+  int64_t v = 0;
+  while (i < s.size() && isDigitChar(s[i])) {
+    v = v < (INT64_MAX - 9) / 10 ? v * 10 + (s[i] - '0') : INT64_MAX;
+    ++i;
+  }
+  if (i == *pos) {
+    return false;
+  }
+  *value = v;
+  *pos = i;
+  return true;
+}
+
+// Clamps a parsed number into an int (line and column numbers).
+inline int clampToInt(int64_t v) {
+  return v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : static_cast<int>(v));
+}
+
 // Removes blanks from both ends.
 std::string_view trimBlanks(std::string_view s);
 

@@ -316,11 +316,10 @@ void MasmParser::trackLocation(std::string_view line) {
     }
     return;
   }
-  if (hasPrefixAt(line, 0, "; Line ") && line.size() > 7 && isDigitChar(line[7])) {
-    int number = 0;
-    for (size_t i = 7; i < line.size() && isDigitChar(line[i]); ++i) {
-      number = number * 10 + (line[i] - '0');
-    }
+  size_t digits = 7;
+  int64_t value = 0;
+  if (hasPrefixAt(line, 0, "; Line ") && readDecimal(line, &digits, &value)) {
+    int number = clampToInt(value);
     if (function_ && !function_->initial_line) {
       function_->initial_line = number;
     }

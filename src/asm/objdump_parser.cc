@@ -46,11 +46,9 @@ bool readHex(std::string_view s, size_t* pos, uint64_t* value, bool lower_only) 
 }
 
 int parseLineNumber(std::string_view digits) {
-  int64_t v = 0;
-  for (char c : digits) {
-    v = v < (1LL << 40) ? v * 10 + (c - '0') : v;
-  }
-  return v > INT32_MAX ? INT32_MAX : static_cast<int>(v);
+  size_t pos = 0;
+  int64_t value = 0;
+  return readDecimal(digits, &pos, &value) ? clampToInt(value) : 0;
 }
 
 // "/path/file.c:12..."

@@ -96,6 +96,8 @@ class PtxParser {
   ParsedAsm parse(std::string_view listing);
 
  private:
+  void addIfFile(std::string_view line);
+  void readLoc(std::string_view line);
   void processLine(std::string_view line);
   void trackStructure(std::string_view line);
   bool skipsDirective(std::string_view line) const;
@@ -121,22 +123,7 @@ ParsedAsm PtxParser::parse(std::string_view listing) {
   // .file directives first: a .loc may name a file declared later.
   while (reader.next(&line)) {
     ++count;
-    size_t i = skipBlanks(line, 0);
-    int64_t number = 0;
-    if (!hasPrefixAt(line, i, ".file")) {
-      continue;
-    }
-    size_t j = skipBlanks(line, i + 5);
-    size_t k = j;
-    while (k < line.size() && isDigitChar(line[k])) {
-      number = number * 10 + (line[k++] - '0');
-    }
-    size_t q = skipBlanks(line, k);
-    size_t close =
-        q < line.size() && line[q] == '"' ? line.find('"', q + 1) : std::string_view::npos;
-    if (j > i + 5 && k > j && q > k && close != std::string_view::npos && close > q + 1) {
-      files_[number] = std::string(line.substr(q + 1, close - q - 1));
-    }
+    addIfFile(line);
   }
   LineReader second(listing);
   while (second.next(&line)) {
@@ -147,30 +134,56 @@ ParsedAsm PtxParser::parse(std::string_view listing) {
   return std::move(result_);
 }
 
+// ".file N "name"": only the first string counts here.
+void PtxParser::addIfFile(std::string_view line) {
+  size_t i = skipBlanks(line, 0);
+  if (!hasPrefixAt(line, i, ".file")) {
+    return;
+  }
+  size_t pos = skipBlanks(line, i + 5);
+  int64_t number = 0;
+  if (pos == i + 5 || !readDecimal(line, &pos, &number)) {
+    return;
+  }
+  size_t quote = skipBlanks(line, pos);
+  if (quote == pos || quote >= line.size() || line[quote] != '"') {
+    return;
+  }
+  size_t close = line.find('"', quote + 1);
+  if (close != std::string_view::npos && close > quote + 1) {
+    files_[number] = std::string(line.substr(quote + 1, close - quote - 1));
+  }
+}
+
+// ".loc FILE LINE COLUMN" of a known file sets the source; column 0 is reported too.
+void PtxParser::readLoc(std::string_view line) {
+  size_t pos = skipBlanks(line, 0) + 4;
+  int64_t values[3] = {};
+  for (int64_t& value : values) {
+    size_t digits = skipBlanks(line, pos);
+    if (digits == pos) {
+      return;
+    }
+    pos = digits;
+    if (!readDecimal(line, &pos, &value)) {
+      return;
+    }
+  }
+  auto file = files_.find(values[0]);
+  if (file == files_.end()) {
+    return;
+  }
+  AsmSource& source = source_.emplace();
+  source.file = std::string(maskRootDir(file->second));
+  source.line = clampToInt(values[1]);
+  source.column = clampToInt(values[2]);
+  source.keep_zero_column = true;
+  source.mainsource = true;
+}
+
 void PtxParser::processLine(std::string_view line) {
-  // ".loc FILE LINE COLUMN" of a known file sets the source; column 0 is reported too.
   if (leads(line, ".loc")) {
-    size_t i = skipBlanks(line, 0) + 4;
-    int64_t values[3] = {};
-    bool ok = true;
-    for (int64_t& value : values) {
-      size_t j = skipBlanks(line, i);
-      size_t k = j;
-      while (k < line.size() && isDigitChar(line[k])) {
-        value = value * 10 + (line[k++] - '0');
-      }
-      ok = ok && j > i && k > j;
-      i = k;
-    }
-    auto file = files_.find(values[0]);
-    if (ok && file != files_.end()) {
-      AsmSource& source = source_.emplace();
-      source.file = std::string(maskRootDir(file->second));
-      source.line = static_cast<int>(values[1]);
-      source.column = static_cast<int>(values[2]);
-      source.keep_zero_column = true;
-      source.mainsource = true;
-    }
+    readLoc(line);
   }
   trackStructure(line);
 

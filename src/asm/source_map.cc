@@ -1,7 +1,5 @@
 #include "asm/source_map.h"
 
-#include <limits>
-
 #include "asm/asm_text.h"
 
 namespace cex {
@@ -9,24 +7,6 @@ namespace cex {
 namespace {
 
 constexpr std::string_view kCeTempDir = "/tmp/compiler-explorer-compiler";
-
-// Reads the decimal digits at `*pos` (at least one) and moves past them.
-bool readNumber(std::string_view s, size_t* pos, int64_t* value) {
-  size_t i = *pos;
-  int64_t v = 0;
-  while (i < s.size() && isDigitChar(s[i])) {
-    if (v < std::numeric_limits<int64_t>::max() / 16) {
-      v = v * 10 + (s[i] - '0');
-    }
-    ++i;
-  }
-  if (i == *pos) {
-    return false;
-  }
-  *value = v;
-  *pos = i;
-  return true;
-}
 
 // Skips one or more blanks; false when there are none.
 bool readBlanks(std::string_view s, size_t* pos) {
@@ -60,11 +40,6 @@ bool readQuoted(std::string_view s, size_t* pos, std::string_view* contents) {
   return true;
 }
 
-int clampToInt(int64_t v) {
-  return v > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
-                                             : static_cast<int>(v);
-}
-
 // Leading integer of `s` the way parseInt reads it (sign, digits); nullopt when none.
 std::optional<int64_t> leadingInteger(std::string_view s) {
   size_t i = 0;
@@ -74,7 +49,7 @@ std::optional<int64_t> leadingInteger(std::string_view s) {
     ++i;
   }
   int64_t value = 0;
-  if (!readNumber(s, &i, &value)) {
+  if (!readDecimal(s, &i, &value)) {
     return std::nullopt;
   }
   return negative ? -value : value;
@@ -105,8 +80,8 @@ SourceDirective parseLoc(std::string_view line, size_t pos, const SourceFileTabl
                          bool dont_mask) {
   int64_t file = 0;
   int64_t number = 0;
-  if (!readBlanks(line, &pos) || !readNumber(line, &pos, &file) || !readBlanks(line, &pos) ||
-      !readNumber(line, &pos, &number) || !readBlanks(line, &pos)) {
+  if (!readBlanks(line, &pos) || !readDecimal(line, &pos, &file) || !readBlanks(line, &pos) ||
+      !readDecimal(line, &pos, &number) || !readBlanks(line, &pos)) {
     return {};
   }
   return fileSource(files, file, number, leadingInteger(line.substr(pos)), dont_mask);
@@ -117,7 +92,7 @@ SourceDirective parseCvLoc(std::string_view line, size_t pos, const SourceFileTa
                            bool dont_mask) {
   int64_t values[4] = {};
   for (int64_t& value : values) {
-    if (!readBlanks(line, &pos) || !readNumber(line, &pos, &value)) {
+    if (!readBlanks(line, &pos) || !readDecimal(line, &pos, &value)) {
       return {};
     }
   }
@@ -135,7 +110,7 @@ SourceDirective parseCvLoc(std::string_view line, size_t pos, const SourceFileTa
 
 SourceDirective parseD2Line(std::string_view line, size_t pos) {
   int64_t number = 0;
-  if (!readBlanks(line, &pos) || !readNumber(line, &pos, &number)) {
+  if (!readBlanks(line, &pos) || !readDecimal(line, &pos, &number)) {
     return {};
   }
   AsmSource source;
@@ -155,7 +130,7 @@ SourceDirective parseDbgLine(std::string_view line, size_t pos, bool dont_mask) 
     return {};
   }
   pos = skipBlanks(line, pos);
-  if (!readNumber(line, &pos, &number)) {
+  if (!readDecimal(line, &pos, &number)) {
     return {};
   }
   return setTo(makeSource(maskRootDir(file), clampToInt(number), dont_mask));
@@ -166,8 +141,8 @@ SourceDirective parseDbgLine(std::string_view line, size_t pos, bool dont_mask) 
 SourceDirective parseStabn(std::string_view line, size_t pos) {
   int64_t type = 0;
   int64_t number = 0;
-  if (!readBlanks(line, &pos) || !readNumber(line, &pos, &type) ||
-      !readLiteral(line, &pos, ",0,") || !readNumber(line, &pos, &number) ||
+  if (!readBlanks(line, &pos) || !readDecimal(line, &pos, &type) ||
+      !readLiteral(line, &pos, ",0,") || !readDecimal(line, &pos, &number) ||
       !readLiteral(line, &pos, ",")) {
     return {};
   }
@@ -193,7 +168,7 @@ void SourceFileTable::addIfFileDirective(std::string_view line) {
   int64_t number = 0;
   std::string_view name;
   if (!readLiteral(line, &pos, "file") || !readBlanks(line, &pos) ||
-      !readNumber(line, &pos, &number) || !readBlanks(line, &pos) ||
+      !readDecimal(line, &pos, &number) || !readBlanks(line, &pos) ||
       !readQuoted(line, &pos, &name)) {
     return;
   }
