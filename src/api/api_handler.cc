@@ -1,5 +1,7 @@
 #include "api/api_handler.h"
 
+#include <cctype>
+
 #include <spdlog/spdlog.h>
 
 #include "api/negotiation.h"
@@ -49,6 +51,21 @@ bool wantsJson(const HttpRequest& request) {
   return prefersJson(request.header("Accept").value_or(""));
 }
 
+// Whether every '%' starts a two-digit hex escape.
+bool validPercentEncoding(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      continue;
+    }
+    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      return false;
+    }
+    i += 2;
+  }
+  return true;
+}
+
 // "/api/compilers/c%2B%2B" -> {"api", "compilers", "c++"}.
 std::vector<std::string> pathSegments(std::string_view path) {
   std::vector<std::string> segments;
@@ -73,19 +90,29 @@ std::string popularArgumentsJson(const std::vector<PopularArgument>& args) {
   return out;
 }
 
-// What an executor request gets while this instance cannot run programs.
-std::string executionUnavailableJson(const CompilerInfo& compiler) {
+// What an executor request gets while this instance cannot run programs: a result that says
+// so, with no build claimed.
+std::string executionUnavailableMessage(const CompilerInfo& compiler) {
+  return "No execution available for " + compiler.instruction_set + "-linux-cpu";
+}
+
+std::string executionUnavailableJson(const std::string& message) {
   std::string out;
   JsonWriter w(&out);
-  std::string message = "No execution available for " + compiler.instruction_set + "-linux-cpu";
+  auto message_lines = [&w, &message] {
+    w.beginArray().beginObject().key("text").string(message).endObject().endArray();
+  };
   w.beginObject();
   w.key("code").integer(-1).key("okToCache").boolean(false).key("timedOut").boolean(false);
   w.key("truncated").boolean(false).key("didExecute").boolean(false);
   w.key("stdout").beginArray().endArray();
-  w.key("stderr").beginArray().beginObject().key("text").string(message).endObject().endArray();
+  w.key("stderr");
+  message_lines();
   w.key("execTime").integer(0);
-  w.key("buildResult").beginObject().key("code").integer(0);
-  w.key("stdout").beginArray().endArray().key("stderr").beginArray().endArray().endObject();
+  w.key("buildResult").beginObject().key("code").integer(-1);
+  w.key("stdout").beginArray().endArray().key("stderr");
+  message_lines();
+  w.endObject();
   w.endObject();
   return out;
 }
@@ -108,6 +135,10 @@ void ApiHandler::addApiHeaders(HttpResponse* response) const {
 void ApiHandler::handle(HttpRequest&& request, Responder respond) {
   if (request.path.starts_with("/healthcheck")) {
     handleHealth(std::move(respond));
+    return;
+  }
+  if (!validPercentEncoding(request.path)) {
+    respond(fromApiError(htmlError(400, "Bad Request", "malformed percent-encoding in the path")));
     return;
   }
   std::vector<std::string> segments = pathSegments(request.path);
@@ -257,7 +288,15 @@ void ApiHandler::noscriptCompile(HttpRequest&& request, Responder respond) {
 void ApiHandler::runCompile(const CompilerInfo& compiler, CompileRequest request, bool json,
                             Responder respond) {
   if (request.executor_request) {
-    respond(makeResponse(200, kJson, executionUnavailableJson(compiler)));
+    std::string message = executionUnavailableMessage(compiler);
+    if (json) {
+      respond(makeResponse(200, kJson, executionUnavailableJson(message)));
+      return;
+    }
+    CompileResult text_shape;
+    text_shape.code = -1;
+    text_shape.stderr_lines.push_back({message, {}});
+    respond(makeResponse(200, kText, renderCompileText(text_shape, settings_.text_banner, false)));
     return;
   }
   bool filter_ansi = request.filter_ansi;

@@ -1,12 +1,13 @@
 #include "api/request_parser.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <boost/json.hpp>
 
+#include "base/arguments.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
-#include "compile/arguments.h"
 
 namespace cex {
 
@@ -204,6 +205,72 @@ void readOptions(const json::value* options, CompileRequest* r) {
   readExecuteParameters(member(options, "executeParameters"), r);
 }
 
+bool isHex(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+}
+
+// The UTF-16 code unit of a "\uXXXX" escape starting at s[i], or -1.
+int escapedUnit(std::string_view s, size_t i) {
+  if (i + 6 > s.size() || s[i] != '\\' || s[i + 1] != 'u') {
+    return -1;
+  }
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    if (!isHex(s[k])) {
+      return -1;
+    }
+  }
+  return std::stoi(std::string(s.substr(i + 2, 4)), nullptr, 16);
+}
+
+// Rewrites "\uD800"-style escapes that are not part of a surrogate pair as "\uFFFD", as
+// JavaScript-based servers accept them; returns nullopt when there is none.
+std::optional<std::string> replaceLoneSurrogates(std::string_view body) {
+  std::string out;
+  bool changed = false;
+  bool in_string = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (!in_string || c != '\\') {
+      in_string = c == '"' ? !in_string : in_string;
+      out.push_back(c);
+      continue;
+    }
+    int unit = escapedUnit(body, i);
+    bool high = unit >= 0xD800 && unit <= 0xDBFF;
+    bool low = unit >= 0xDC00 && unit <= 0xDFFF;
+    int next = high ? escapedUnit(body, i + 6) : -1;
+    if (high && next >= 0xDC00 && next <= 0xDFFF) {
+      out.append(body.substr(i, 12));
+      i += 11;
+    } else if (high || low) {
+      out.append("\\ufffd");
+      changed = true;
+      i += 5;
+    } else {
+      out.append(body.substr(i, 2));  // Any other escape, including an escaped backslash.
+      ++i;
+    }
+  }
+  return changed ? std::optional<std::string>(std::move(out)) : std::nullopt;
+}
+
+// Parses like a browser-facing server would: bytes that are not UTF-8 are kept (the writer
+// repairs them on output) and lone surrogate escapes become U+FFFD.
+json::value parseLenient(std::string_view body, json::error_code& ec) {
+  json::parse_options options;
+  options.allow_invalid_utf8 = true;
+  json::value doc = json::parse(body, ec, {}, options);
+  if (!ec) {
+    return doc;
+  }
+  std::optional<std::string> repaired = replaceLoneSurrogates(body);
+  if (!repaired) {
+    return doc;
+  }
+  ec = {};
+  return json::parse(*repaired, ec, {}, options);
+}
+
 }  // namespace
 
 ApiError htmlError(int status, std::string_view title, std::string_view message) {
@@ -230,7 +297,7 @@ ApiError htmlError(int status, std::string_view title, std::string_view message)
 
 ParsedRequest parseJsonCompileRequest(std::string_view body) {
   json::error_code ec;
-  json::value doc = json::parse(body, ec);
+  json::value doc = parseLenient(body, ec);
   if (ec) {
     return failed(htmlError(400, "Bad Request", "malformed JSON body: " + ec.message()));
   }

@@ -229,6 +229,11 @@ class ConformanceTest(unittest.TestCase):
                 self.assertIsNone(line["source"]["file"])
                 self.assertIn(line["source"]["line"], (1, 2, 3))
 
+    def test_malformed_percent_encoding(self):
+        r = self.server.get("/api/compilers/%ZZ")
+        self.assertEqual(r.status, 400)
+        self.assertEqual(self.server.get("/api/compilers/c%2b%2b").status, 200)
+
     def test_healthcheck(self):
         r = self.server.get("/healthcheck")
         self.assertEqual(r.status, 200)

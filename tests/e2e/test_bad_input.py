@@ -198,20 +198,12 @@ class BadRequestTest(ServingTest):
         self.assertNotEqual(result["code"], 0)
         self.assertTrue([l for l in result["stderr"] if l.get("tag", {}).get("line") == 2])
 
-    # Defect: cex answers a JSON body with invalid UTF-8 inside a string with 400 "malformed
-    # JSON body: syntax error"; Compiler Explorer decodes it with replacement characters and
-    # compiles.
-    @unittest.expectedFailure
     def test_invalid_utf8_in_json_source(self):
         body = b'{"source": "int x; // \xff\xfe\xc3( comment\\nint y = 1;\\n", "options": {}}'
         r = post_json(self.server, self.gcc, body)
         self.assertEqual(r.status, 200, r.body[:200])
         self.assertEqual(valid_json(self, r)["code"], 0)
 
-    # Defect: cex answers a lone UTF-16 surrogate escape in a JSON string (what a client that
-    # keeps undecodable bytes as surrogates sends) with 400 "malformed JSON body: syntax
-    # error"; Compiler Explorer's JSON.parse accepts it and compiles.
-    @unittest.expectedFailure
     def test_lone_surrogate_escape_in_json_source(self):
         body = '{"source": "int x; // \\udcff comment\\n", "options": {}}'
         r = post_json(self.server, self.gcc, body)

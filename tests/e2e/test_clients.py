@@ -1043,9 +1043,6 @@ class AiocatGodboltCli(ClientContract):
         self.assertEqual(r.status, 200)
         self.assertIn(NO_EXECUTION_MESSAGE, r.text)
 
-    # Defect: the executor fallback is JSON whatever the Accept header says; a client without
-    # Accept must get text, as for every other compile reply.
-    @unittest.expectedFailure
     def test_run_reply_is_text(self):
         r = self.compile(self.body())
         self.assertTrue(r.header("content-type").startswith("text/plain"), r.header("content-type"))
