@@ -1,5 +1,7 @@
 #include "compile/compile_job.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdlib>
 
@@ -299,18 +301,25 @@ AsmParseOptions parseOptions(const CompileFilters& filters, const CompileSetting
 }
 
 void CompileJob::produceTextAsm() {
-  auto listing = readFile(paths_.output, settings_.max_asm_size);
-  if (!listing.ok()) {
-    if (listing.status().code() == StatusCode::ResourceExhausted) {
-      auto size = std::to_string(settings_.max_asm_size);
-      result_.parsed.lines.push_back(placeholderLine(
-          "<No output: generated assembly was too large (more than " + size + " bytes)>"));
-    } else {
-      result_.parsed.lines.push_back(placeholderLine("<No output file output.s>"));
-    }
+  struct stat st {};
+
+  if (::stat(paths_.output.c_str(), &st) != 0) {
+    result_.parsed.lines.push_back(placeholderLine("<No output file output.s>"));
     return;
   }
-  result_.asm_size = static_cast<int64_t>(listing->size());
+  auto size = static_cast<uint64_t>(st.st_size);
+  result_.asm_size = static_cast<int64_t>(size);
+  if (size > settings_.max_asm_size) {
+    result_.parsed.lines.push_back(
+        placeholderLine("<No output: generated assembly was too large (" + std::to_string(size) +
+                        " > " + std::to_string(settings_.max_asm_size) + " bytes)>"));
+    return;
+  }
+  auto listing = readFile(paths_.output, settings_.max_asm_size);
+  if (!listing.ok()) {
+    result_.parsed.lines.push_back(placeholderLine("<No output file output.s>"));
+    return;
+  }
   result_.parsed = parseAsmText(*listing, parseOptions(filters_, settings_));
   result_.has_parse_stats = true;
   finishAsm();
