@@ -35,7 +35,8 @@ struct AsmParseOptions {
 
 // Filters a compiler's `-S` listing (GNU as syntax, AT&T or Intel) into API lines, mapping
 // every instruction to its source line through .file/.loc. With filters.binary or
-// binary_object set it hands over to parseObjdump. The result owns all its strings.
+// binary_object set it hands over to parseObjdump. The result owns all its strings. Names
+// stay mangled: call demangleAsm afterwards when filters.demangle is set.
 ParsedAsm parseAsmText(std::string_view listing, const AsmParseOptions& options);
 
 // Parses `objdump -d -l --insn-width=16` output (binary and binaryObject modes). With
@@ -44,6 +45,9 @@ ParsedAsm parseAsmText(std::string_view listing, const AsmParseOptions& options)
 ParsedAsm parseObjdump(std::string_view disassembly, const AsmParseOptions& options);
 
 // Demangles C++ symbols in place: line texts, label references and label definitions.
+// Each maximal symbol is demangled as a whole (so "_Z1fv.part.0" becomes
+// "f() [clone .part.0]", never "f().part.0"); "@PLT"-style suffixes stay after the readable
+// name; constructor and destructor variants get a note such as " [base object constructor]".
 void demangleAsm(ParsedAsm* parsed);
 
 // Writes the `asm` array value.

@@ -171,5 +171,43 @@ TEST(AsmCorpusTest, MatchesEveryExpectation) {
   std::cout << "corpus: " << matched << "/" << expectations.size() << " expectations match\n";
 }
 
+// Every input under every combination of the text filters (trim included, which the
+// expectations never use): results must be well formed whatever the combination.
+TEST(AsmCorpusTest, EveryFilterCombinationGivesConsistentResults) {
+  std::vector<Expectation> expectations = allExpectations();
+  std::vector<fs::path> inputs;
+  for (const Expectation& e : expectations) {
+    if (inputs.empty() || inputs.back() != e.input) {
+      inputs.push_back(e.input);
+    }
+  }
+  for (const fs::path& input : inputs) {
+    std::string text = readFile(input);
+    for (int bits = 0; bits < 128; ++bits) {
+      AsmParseOptions options;
+      options.filters.labels = bits & 1;
+      options.filters.directives = bits & 2;
+      options.filters.comment_only = bits & 4;
+      options.filters.library_code = bits & 8;
+      options.filters.trim = bits & 16;
+      options.filters.dont_mask_filenames = bits & 32;
+      options.filters.binary = bits & 64;
+      options.dialect = dialectFor(input.filename().string(), text);
+      ParsedAsm parsed = parseAsmText(text, options);
+      for (const auto& [name, index] : parsed.label_definitions) {
+        ASSERT_GE(index, 1) << input << " " << bits << " " << name;
+        ASSERT_LE(static_cast<size_t>(index), parsed.lines.size()) << input << " " << bits;
+      }
+      for (const AsmLine& line : parsed.lines) {
+        for (const AsmLabelRef& label : line.labels) {
+          ASSERT_LE(label.start_col, label.end_col) << input << " " << bits << " " << line.text;
+          ASSERT_LE(static_cast<size_t>(label.end_col), line.text.size() + 1)
+              << input << " " << bits << " " << line.text;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cex
