@@ -38,8 +38,8 @@ struct AsmLine {
   // Binary mode only.
   std::optional<uint64_t> address;
   std::optional<std::vector<std::string>> opcodes;
-  // Some dialects' lines lack these keys altogether (MSVC lines have no "labels", objdump
-  // relocation lines and 6502 listing lines may have neither); false omits the key.
+  // Some dialects' lines lack these keys altogether, as their clients know them: MSVC lines
+  // have no "labels", 6502 listing lines may have neither. False omits the key.
   bool has_source_key = true;
   bool has_labels_key = true;
 };

@@ -407,12 +407,11 @@ void BinaryParser::setSource(std::string_view path, int line) {
 }
 
 void BinaryParser::addRelocation(const Relocation& reloc) {
-  // Relocation lines carry an address but no source or labels keys.
+  // The reference leaves "source" and "labels" out of relocation lines; cex writes them
+  // (null and empty) so that every line of a binary listing has the same keys.
   AsmLine& out = result_.lines.emplace_back();
   out.text = "   " + std::string(reloc.name) + " " + std::string(reloc.data);
   out.address = reloc.address;
-  out.has_source_key = false;
-  out.has_labels_key = false;
 }
 
 bool BinaryParser::startsFunction(std::string_view line) {

@@ -165,8 +165,9 @@ TEST(AsmObjdumpRelocationTest, ObjectFileRelocationsBecomeLines) {
     if (line.text.rfind("   R_X86_64_", 0) == 0) {
       found = true;
       EXPECT_TRUE(line.address);
-      EXPECT_FALSE(line.has_source_key);
-      EXPECT_FALSE(line.has_labels_key);
+      EXPECT_FALSE(line.source);
+      EXPECT_TRUE(line.labels.empty());
+      EXPECT_FALSE(line.opcodes);
     }
   }
   EXPECT_TRUE(found);
