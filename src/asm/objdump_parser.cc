@@ -1,5 +1,6 @@
 #include "asm/objdump_parser.h"
 
+// pcre2.h needs the code unit width before it is included.
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <algorithm>
 #include <memory>
