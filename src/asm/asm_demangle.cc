@@ -1,5 +1,6 @@
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -41,9 +42,12 @@ std::string_view variantNote(std::string_view symbol) {
   return {};
 }
 
-// Demangles Itanium C++ symbols with the C++ runtime and remembers the answers.
+// Demangles Itanium C++ symbols with the C++ runtime, or with answers an external demangler
+// gave, and remembers the answers.
 class Demangler {
  public:
+  explicit Demangler(const DemangledNames* external) : external_(external) {}
+
   // The readable form of `symbol`, or nullptr when it is not a mangled name.
   const std::string* demangle(std::string_view symbol) {
     auto [it, inserted] = cache_.try_emplace(std::string(symbol));
@@ -54,9 +58,16 @@ class Demangler {
   }
 
  private:
-  static std::optional<std::string> compute(std::string_view symbol) {
+  std::optional<std::string> compute(std::string_view symbol) const {
     // Mach-O symbols carry an extra leading underscore.
     std::string name(symbol.substr(0, 3) == "__Z" ? symbol.substr(1) : symbol);
+    if (external_ != nullptr) {
+      auto it = external_->find(std::string(symbol));
+      if (it == external_->end() || it->second == symbol) {
+        return std::nullopt;  // The demangler left it as it was: not a mangled name.
+      }
+      return it->second + std::string(variantNote(name));
+    }
     int status = 0;
     std::unique_ptr<char, decltype(&std::free)> out(
         abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status), &std::free);
@@ -66,6 +77,7 @@ class Demangler {
     return std::string(out.get()) + std::string(variantNote(name));
   }
 
+  const DemangledNames* external_;
   std::unordered_map<std::string, std::optional<std::string>> cache_;
 };
 
@@ -184,8 +196,56 @@ void demangleLine(AsmLine* line, Demangler* demangler) {
 
 }  // namespace
 
-void demangleAsm(ParsedAsm* parsed) {
-  Demangler demangler;
+namespace {
+
+// A mangled token and every shorter form demangleToken may try (cut before a dot).
+void addCandidates(std::string_view token, std::vector<std::string>* out) {
+  size_t length = token.size();
+  while (true) {
+    out->emplace_back(token.substr(0, length));
+    size_t dot = token.rfind('.', length - 1);
+    if (dot == std::string_view::npos || dot < 3) {
+      return;
+    }
+    length = dot;
+  }
+}
+
+void addTokensOf(std::string_view text, std::vector<std::string>* out) {
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!isSymbolChar(text[i])) {
+      ++i;
+      continue;
+    }
+    size_t end = skipSymbolChars(text, i);
+    std::string_view token = text.substr(i, end - i);
+    if (isMangledStart(token)) {
+      addCandidates(token, out);
+    }
+    i = end;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> mangledSymbols(const ParsedAsm& parsed) {
+  std::vector<std::string> symbols;
+  for (const AsmLine& line : parsed.lines) {
+    if (line.text.find("_Z") != std::string::npos) {
+      addTokensOf(line.text, &symbols);
+    }
+  }
+  for (const auto& [name, index] : parsed.label_definitions) {
+    addTokensOf(name, &symbols);
+  }
+  std::sort(symbols.begin(), symbols.end());
+  symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
+  return symbols;
+}
+
+void demangleAsm(ParsedAsm* parsed, const DemangledNames* external) {
+  Demangler demangler(external);
   for (AsmLine& line : parsed->lines) {
     demangleLine(&line, &demangler);
   }

@@ -2,6 +2,8 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "asm/asm_result.h"
 
@@ -44,11 +46,20 @@ ParsedAsm parseAsmText(std::string_view listing, const AsmParseOptions& options)
 // binary_hide_func_re hides the usual runtime helpers; an invalid one hides nothing.
 ParsedAsm parseObjdump(std::string_view disassembly, const AsmParseOptions& options);
 
+// Readable names an external demangler gave for mangled symbols (symbol -> output line).
+using DemangledNames = std::unordered_map<std::string, std::string>;
+
+// Every mangled symbol demangleAsm may look up in `parsed`, sorted and unique: what to feed an
+// external demangler (c++filt, llvm-cxxfilt), one per line.
+std::vector<std::string> mangledSymbols(const ParsedAsm& parsed);
+
 // Demangles C++ symbols in place: line texts, label references and label definitions.
 // Each maximal symbol is demangled as a whole (so "_Z1fv.part.0" becomes
 // "f() [clone .part.0]", never "f().part.0"); "@PLT"-style suffixes stay after the readable
 // name; constructor and destructor variants get a note such as " [base object constructor]".
-void demangleAsm(ParsedAsm* parsed);
+// With `external`, names come from that table (a symbol missing from it, or mapped to itself,
+// stays as it is) instead of the C++ runtime.
+void demangleAsm(ParsedAsm* parsed, const DemangledNames* external = nullptr);
 
 // Writes the `asm` array value.
 void writeAsmLines(JsonWriter& json, const ParsedAsm& parsed);

@@ -38,7 +38,6 @@ CompileSettings compileSettings(const Properties& p, const InstanceOptions& opti
   s.temp_root = options.tmp_dir.empty() ? envOr("TMPDIR", "/tmp") : options.tmp_dir;
   s.compile_timeout = std::chrono::milliseconds(p.getInt("compileTimeoutMs", 20000));
   s.max_asm_size = static_cast<uint64_t>(p.getInt("max-asm-size", 64ll * 1024 * 1024));
-  s.max_lines_of_asm = static_cast<int>(p.getInt("maxLinesOfAsm", 5000));
   s.cache_bytes = static_cast<size_t>(p.getInt("cacheMiB", 256)) * 1024 * 1024;
   s.stale_after = std::chrono::milliseconds(p.getInt("compilationStaleAfterMs", 60000));
   s.options_allowed_re = p.getString("optionsAllowedRe", "");

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include <spdlog/spdlog.h>
+
 #include "asm/asm_parser.h"
 #include "base/files.h"
 #include "base/strings.h"
@@ -185,6 +187,7 @@ class CompileJob {
   void produceTextAsm();
   void produceBinaryAsm();
   void finishAsm();
+  void demangle();
   std::vector<std::string> maskedArguments(const std::vector<std::string>& argv) const;
   void maskSourceFiles();
 
@@ -293,10 +296,11 @@ void CompileJob::produceAsm() {
   }
 }
 
-AsmParseOptions parseOptions(const CompileFilters& filters, const CompileSettings& settings) {
+AsmParseOptions parseOptions(const CompilerInfo& compiler, const CompileFilters& filters) {
   AsmParseOptions options;
   options.filters = filters.toAsmFilters();
-  options.max_lines_of_asm = settings.max_lines_of_asm;
+  options.max_lines_of_asm = compiler.max_lines_of_asm;
+  options.binary_hide_func_re = compiler.binary_hide_func_re;
   return options;
 }
 
@@ -320,7 +324,7 @@ void CompileJob::produceTextAsm() {
     result_.parsed.lines.push_back(placeholderLine("<No output file output.s>"));
     return;
   }
-  result_.parsed = parseAsmText(*listing, parseOptions(filters_, settings_));
+  result_.parsed = parseAsmText(*listing, parseOptions(compiler_, filters_));
   result_.has_parse_stats = true;
   finishAsm();
 }
@@ -340,7 +344,7 @@ void CompileJob::produceBinaryAsm() {
     return;
   }
   result_.objdump_time_ms = static_cast<int64_t>(run->wall_ms);
-  result_.parsed = parseObjdump(run->stdout_data, parseOptions(filters_, settings_));
+  result_.parsed = parseObjdump(run->stdout_data, parseOptions(compiler_, filters_));
   result_.has_parse_stats = true;
   finishAsm();
 }
@@ -349,11 +353,48 @@ void CompileJob::finishAsm() {
   // objdump demangles by itself (-C) in binary modes.
   bool binary = filters_.binary || filters_.binary_object;
   if (filters_.demangle && compiler_.supports_demangle && !binary) {
-    demangleAsm(&result_.parsed);
+    demangle();
   }
   if (filters_.dont_mask_filenames) {
     maskSourceFiles();
   }
+}
+
+// In process, unless the compiler is configured with a demangler of its own (c++filt,
+// llvm-cxxfilt, ...), which then gets every mangled symbol on stdin, one per line.
+void CompileJob::demangle() {
+  if (compiler_.demangler.empty()) {
+    demangleAsm(&result_.parsed);
+    return;
+  }
+  std::vector<std::string> symbols = mangledSymbols(result_.parsed);
+  if (symbols.empty()) {
+    return;
+  }
+  ProcessSpec spec;
+  spec.argv = {compiler_.demangler};
+  spec.argv.insert(spec.argv.end(), compiler_.demangler_args.begin(),
+                   compiler_.demangler_args.end());
+  spec.env = compilerEnvironment(settings_, paths_.dir);
+  spec.timeout = settings_.compile_timeout;
+  spec.max_stdout = settings_.max_asm_size;
+  spec.stdin_data = join(symbols, "\n") + "\n";
+  auto run = runner_.run(spec);
+  std::vector<std::string_view> names;
+  if (run.ok() && run->exit_code == 0) {
+    names = split(run->stdout_data, '\n');
+  }
+  if (names.size() < symbols.size()) {
+    spdlog::warn("demangler failed exe={} compiler_id={}; demangling in process",
+                 compiler_.demangler, compiler_.id);
+    demangleAsm(&result_.parsed);
+    return;
+  }
+  DemangledNames table;
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    table.emplace(symbols[i], std::string(names[i]));
+  }
+  demangleAsm(&result_.parsed, &table);
 }
 
 // Real file names are shown, but never the private directory they live in.

@@ -25,7 +25,6 @@ struct CompileSettings {
   std::chrono::milliseconds compile_timeout{20000};
   size_t max_compiler_output = 1024 * 1024;  // per stream
   uint64_t max_asm_size = 64ull * 1024 * 1024;
-  int max_lines_of_asm = 5000;
   size_t cache_bytes = 256ull * 1024 * 1024;
   int slots = 2;
   // A job that waited longer than this for a slot is answered with an error instead.

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <memory>
 #include <set>
 
@@ -180,7 +181,16 @@ void readCompilerFields(const KeyChain& keys, CompilerInfo* info) {
     info->options.push_back(std::move(option));
   }
   info->demangler = keys.string("demangler", info->demangler);
+  info->demangler_args = splitArguments(keys.string("demanglerArgs", ""));
   info->objdumper = keys.string("objdumper", info->objdumper);
+  info->binary_hide_func_re = keys.string("binaryHideFuncRe", "");
+  std::string max_lines = keys.string("maxLinesOfAsm", "");
+  int parsed_lines = 0;
+  auto [end, ec] =
+      std::from_chars(max_lines.data(), max_lines.data() + max_lines.size(), parsed_lines);
+  if (ec == std::errc() && parsed_lines > 0) {
+    info->max_lines_of_asm = parsed_lines;
+  }
   info->supports_binary = keys.flag("supportsBinary", info->supports_binary);
   info->supports_binary_object = keys.flag("supportsBinaryObject", info->supports_binary_object);
   // Executing needs a binary to run.

@@ -56,6 +56,10 @@ struct CompilerInfo {
   std::vector<std::string> options;    // configured options, placed before user arguments
   std::vector<std::string> intel_asm;  // flags that select Intel syntax; empty = unsupported
   std::string demangler;               // external demangler exe; empty = in process
+  std::vector<std::string> demangler_args;
+  // Functions hidden in binary mode (PCRE2); empty = the parser's default list.
+  std::string binary_hide_func_re;
+  int max_lines_of_asm = 5000;  // binary mode stops after this many lines
   std::string objdumper = "objdump";
   bool supports_intel = false;
   bool supports_verbose_asm = false;  // -fverbose-asm / -fno-verbose-asm

@@ -133,3 +133,38 @@ class DiscoveredOverrideTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ExternalDemanglerTest(unittest.TestCase):
+    """A compiler's configured demangler is used instead of the in-process one."""
+
+    SOURCE = ("namespace ns { struct S { int f(int); }; int S::f(int x) { return x + 1; } }\n"
+              "int call(ns::S& s) { return s.f(2); }\n")
+
+    def compile_with(self, demangler):
+        with tempfile.TemporaryDirectory() as d:
+            lines = ["compilers=gd", f"compiler.gd.exe={GXX}"]
+            if demangler:
+                lines.append(f"compiler.gd.demangler={demangler}")
+            write(os.path.join(d, "c++.local.properties"), "\n".join(lines) + "\n")
+            with CexServer(config_dir=d, extra_args=["--no-discovery"]) as server:
+                body = {"source": self.SOURCE, "options": {"userArguments": "-O1"}}
+                return server.compile_json("gd", body).json()
+
+    def test_cxxfilt_matches_in_process_demangling(self):
+        in_process = self.compile_with(None)
+        external = self.compile_with(shutil.which("c++filt"))
+        self.assertIn("ns::S::f(int)", in_process["labelDefinitions"])
+        self.assertEqual(external["asm"], in_process["asm"])
+        self.assertEqual(external["labelDefinitions"], in_process["labelDefinitions"])
+
+    def test_configured_tool_is_the_one_that_runs(self):
+        with tempfile.TemporaryDirectory() as d:
+            tool = os.path.join(d, "shout-filt")
+            # Answers every symbol with a recognisable name of its own.
+            write(tool, "#!/bin/sh\nwhile read -r s; do echo \"demangled<$s>\"; done\n")
+            os.chmod(tool, 0o755)
+            result = self.compile_with(tool)
+        self.assertIn("demangled<_ZN2ns1S1fEi>", result["labelDefinitions"])
+        self.assertTrue(any("call(ns::S&)" not in l["text"] and "demangled<_Z4callRN2ns1SE>"
+                            in l["text"] for l in result["asm"]))
