@@ -51,6 +51,21 @@ int runCommandLine(int argc, char** argv) {
   compile_cmd->allow_extras();
   compile_cmd->positionals_at_end(false);
 
+  ParseAsmOptions parse_asm;
+  CLI::App* parse_asm_cmd = app.add_subcommand(
+      "parse-asm", "print the API's asm result for a compiler listing or objdump output");
+  parse_asm_cmd->add_option("file", parse_asm.file, "the listing")->required();
+  parse_asm_cmd
+      ->add_option("--filters", parse_asm.filters,
+                   "comma list of labels, directives, commentOnly, libraryCode, trim, "
+                   "dontMaskFilenames, demangle (the rest are off)")
+      ->capture_default_str();
+  parse_asm_cmd->add_flag("--binary", parse_asm.binary, "the file is objdump -d -l output");
+  parse_asm_cmd->add_option("--dialect", parse_asm.dialect,
+                            "gnu, msvc, ptx, sass, ca65 or cc65 (default: guessed)");
+  parse_asm_cmd->add_option("--max-size", parse_asm.max_size, "largest listing parsed, bytes")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -59,6 +74,9 @@ int runCommandLine(int argc, char** argv) {
   initLogging(debug);
   if (serve_cmd->parsed()) {
     return runServe(serve);
+  }
+  if (parse_asm_cmd->parsed()) {
+    return runParseAsmCommand(parse_asm);
   }
   if (!debug) {
     spdlog::set_level(spdlog::level::warn);  // A shell command prints only what went wrong.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,5 +38,16 @@ struct CompileCommandOptions {
 // `cex compile`: one compile from the shell; prints asm (or the JSON result) and exits with
 // the compiler's status.
 int runCompileCommand(const CompileCommandOptions& options);
+
+struct ParseAsmOptions {
+  std::string file;
+  std::string filters = "labels,directives,commentOnly";
+  bool binary = false;              // the file is objdump -d -l output
+  std::string dialect;              // gnu, msvc, ptx, sass, ca65, cc65; empty = guess
+  uint64_t max_size = 64ull << 20;  // larger listings give the API's placeholder line
+};
+
+// `cex parse-asm`: the API's asm result for a listing file, as JSON on stdout.
+int runParseAsmCommand(const ParseAsmOptions& options);
 
 }  // namespace cex
