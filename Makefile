@@ -5,7 +5,10 @@ JOBS ?= $(shell nproc)
 # Extra arguments for `cex serve`, e.g. make run ARGS="--port 8080 --config etc/config".
 ARGS ?=
 
-.PHONY: all deps test-deps configure build run test bench format clean
+# Seconds the parser fuzzer runs in `make test`.
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps test-deps configure build run test fuzz bench format clean
 
 all: build
 
@@ -27,6 +30,14 @@ run: build
 test: test-deps configure
 	@cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory fuzz
+
+# The asm parsers under libFuzzer with ASan and UBSan (clang), from the seeds in tests/fuzz.
+fuzz: test-deps
+	@CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCEX_FUZZ=ON -DCEX_BUILD_TESTS=OFF \
+	  -DCEX_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build-fuzz --target asm_fuzz -j $(JOBS)
+	scripts/run-fuzz build-fuzz/asm_fuzz tests/fuzz/asm_seeds $(FUZZ_SECONDS)
 
 bench: build
 	/usr/bin/python3 bench/e2e_compile.py --cex $(BUILD)/cex
@@ -35,4 +46,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz
