@@ -10,6 +10,12 @@
 
 namespace cex {
 
+// Which set of limits a sandboxed run gets: compilers and tools, or the user's own program.
+enum class SandboxProfile {
+  Compiler,
+  UserProgram,
+};
+
 // What to run and within which limits.
 struct ProcessSpec {
   std::vector<std::string> argv;  // argv[0] is the executable (absolute, or found on PATH)
@@ -20,6 +26,12 @@ struct ProcessSpec {
   // Output beyond these is dropped, the child is killed and the result marked truncated.
   size_t max_stdout = 1024 * 1024;
   size_t max_stderr = 1024 * 1024;
+  // For sandboxed runners: the limits to apply, the directories the run may write (bound
+  // read-write at the same path; the compile's private directory) and extra trees it may read
+  // (at the same path; e.g. a compiler installed outside /usr). The direct runner ignores them.
+  SandboxProfile profile = SandboxProfile::Compiler;
+  std::vector<std::string> writable_paths;
+  std::vector<std::string> readonly_paths;
 };
 
 // How a run ended. The child and everything it started have exited when this is returned.
