@@ -121,7 +121,7 @@ std::string executionUnavailableJson(const std::string& message) {
 
 ApiHandler::ApiHandler(ApiSettings settings, CompileService* service)
     : settings_(std::move(settings)), service_(service) {
-  listing_context_.execution_available = false;
+  listing_context_.execution_available = service_->settings().execution_enabled;
 }
 
 void ApiHandler::addApiHeaders(HttpResponse* response) const {
@@ -287,7 +287,7 @@ void ApiHandler::noscriptCompile(HttpRequest&& request, Responder respond) {
 
 void ApiHandler::runCompile(const CompilerInfo& compiler, CompileRequest request, bool json,
                             Responder respond) {
-  if (request.executor_request) {
+  if (request.executor_request && !service_->settings().execution_enabled) {
     std::string message = executionUnavailableMessage(compiler);
     if (json) {
       respond(makeResponse(200, kJson, executionUnavailableJson(message)));
@@ -310,6 +310,16 @@ void ApiHandler::runCompile(const CompilerInfo& compiler, CompileRequest request
 
 HttpResponse ApiHandler::renderOutcome(const CompileOutcome& outcome, const CompileRequest& request,
                                        bool json) const {
+  if (outcome.execution) {
+    if (!json) {
+      return makeResponse(
+          200, kText,
+          renderExecutionText(*outcome.execution, settings_.text_banner, request.filter_ansi));
+    }
+    std::string body;
+    writeExecutionResultJson(*outcome.execution, &body);
+    return makeResponse(200, kJson, std::move(body));
+  }
   if (!outcome.result) {
     return makeResponse(200, kJson, refusalJson(outcome.refusal));
   }

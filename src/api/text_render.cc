@@ -40,8 +40,29 @@ std::string renderCompileText(const CompileResult& result, std::string_view bann
     out.append("\nStandard error:\n");
     appendLines(&out, result.stderr_lines, line_text);
   }
+  if (const ExecutionResult* run = result.exec_result.get()) {
+    out.append("\n\n# Execution result with exit code ").append(std::to_string(run->code));
+    out.push_back('\n');
+    if (!run->stdout_lines.empty()) {
+      out.append("# Standard out:\n");
+      appendLines(&out, run->stdout_lines, line_text);
+    }
+    if (!run->stderr_lines.empty()) {
+      out.append("\n# Standard error:\n");
+      appendLines(&out, run->stderr_lines, line_text);
+    }
+  }
   out.push_back('\n');
   return filter_ansi ? stripAnsi(out) : out;
+}
+
+std::string renderExecutionText(const ExecutionResult& result, std::string_view banner,
+                                bool filter_ansi) {
+  CompileResult shape;
+  shape.code = result.code;
+  shape.stdout_lines = result.stdout_lines;
+  shape.stderr_lines = result.stderr_lines;
+  return renderCompileText(shape, banner, filter_ansi);
 }
 
 }  // namespace cex

@@ -13,4 +13,9 @@ namespace cex {
 std::string renderCompileText(const CompileResult& result, std::string_view banner,
                               bool filter_ansi);
 
+// The text rendering of an executor request: the banner, the exit code when not zero, then the
+// program's output sections.
+std::string renderExecutionText(const ExecutionResult& result, std::string_view banner,
+                                bool filter_ansi);
+
 }  // namespace cex

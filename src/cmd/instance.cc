@@ -37,6 +37,8 @@ CompileSettings compileSettings(const Properties& p, const InstanceOptions& opti
   CompileSettings s;
   s.temp_root = options.tmp_dir.empty() ? envOr("TMPDIR", "/tmp") : options.tmp_dir;
   s.compile_timeout = std::chrono::milliseconds(p.getInt("compileTimeoutMs", 20000));
+  s.exec_timeout = std::chrono::milliseconds(p.getInt("binaryExecTimeoutMs", 10000));
+  s.max_exec_output = static_cast<size_t>(p.getInt("max-executable-output-size", 32768));
   s.max_asm_size = static_cast<uint64_t>(p.getInt("max-asm-size", 64ll * 1024 * 1024));
   s.cache_bytes = static_cast<size_t>(p.getInt("cacheMiB", 256)) * 1024 * 1024;
   s.stale_after = std::chrono::milliseconds(p.getInt("compilationStaleAfterMs", 60000));

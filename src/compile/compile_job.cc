@@ -1,7 +1,10 @@
 #include "compile/compile_job.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -100,6 +103,8 @@ std::string sourceToWrite(const CompilerInfo& compiler, const CompileRequest& re
   return request.source;
 }
 
+}  // namespace
+
 std::vector<std::string> compilerEnvironment(const CompileSettings& settings,
                                              const std::string& dir) {
   std::vector<std::string> env;
@@ -113,30 +118,74 @@ std::vector<std::string> compilerEnvironment(const CompileSettings& settings,
   return env;
 }
 
+namespace {
+
+// The compiler's installation when it lives outside /usr (a toolchain in someone's home, under
+// /opt): two levels above the real executable, which covers <prefix>/bin/<exe>.
+std::optional<std::string> compilerTree(const std::string& exe) {
+  char real[PATH_MAX];
+  if (::realpath(exe.c_str(), real) == nullptr) {
+    return std::nullopt;
+  }
+  std::string path = real;
+  if (path.starts_with("/usr/")) {
+    return std::nullopt;
+  }
+  for (int up = 0; up < 2; ++up) {
+    size_t slash = path.find_last_of('/');
+    if (slash == 0 || slash == std::string::npos) {
+      return std::nullopt;
+    }
+    path.resize(slash);
+  }
+  return path;
+}
+
+const LibraryVersion* findLibraryVersion(const CompilerInfo& compiler, const LibraryRequest& want,
+                                         const CompilerRegistry& registry) {
+  for (const auto& lib : registry.libraries(compiler.lang)) {
+    if (lib.id != want.id) {
+      continue;
+    }
+    for (const auto& version : lib.versions) {
+      if (version.id == want.version || std::find(version.alias.begin(), version.alias.end(),
+                                                  want.version) != version.alias.end()) {
+        return &version;
+      }
+    }
+  }
+  return nullptr;
+}
+
 std::vector<std::string> libraryFlags(const CompilerInfo& compiler,
                                       const std::vector<LibraryRequest>& requested,
                                       const CompilerRegistry& registry) {
   std::vector<std::string> flags;
   for (const auto& want : requested) {
-    for (const auto& lib : registry.libraries(compiler.lang)) {
-      if (lib.id != want.id) {
-        continue;
+    // Unknown libraries and versions are ignored, as clients expect.
+    if (const LibraryVersion* version = findLibraryVersion(compiler, want, registry)) {
+      for (const auto& path : version->path) {
+        flags.push_back("-isystem" + path);
       }
-      for (const auto& version : lib.versions) {
-        bool matches = version.id == want.version ||
-                       std::find(version.alias.begin(), version.alias.end(), want.version) !=
-                           version.alias.end();
-        if (!matches) {
-          continue;
-        }
-        for (const auto& path : version.path) {
-          flags.push_back("-isystem" + path);
-        }
-        flags.insert(flags.end(), version.options.begin(), version.options.end());
-      }
+      flags.insert(flags.end(), version->options.begin(), version->options.end());
     }
   }
   return flags;
+}
+
+std::vector<std::string> readablePathsFor(const CompilerInfo& compiler,
+                                          const std::vector<LibraryRequest>& libraries,
+                                          const CompilerRegistry& registry) {
+  std::vector<std::string> paths;
+  if (auto tree = compilerTree(compiler.exe)) {
+    paths.push_back(*tree);
+  }
+  for (const auto& want : libraries) {
+    if (const LibraryVersion* version = findLibraryVersion(compiler, want, registry)) {
+      paths.insert(paths.end(), version->path.begin(), version->path.end());
+    }
+  }
+  return paths;
 }
 
 // The compiler's output streams as result lines, with the markers users see for a run that
@@ -154,6 +203,14 @@ void collectCompilerOutput(ProcessResult& run, const OutputMasking& masking, Com
   r->process_execution_result_time = millisSince(start);
 }
 
+AsmParseOptions parseOptions(const CompilerInfo& compiler, const CompileFilters& filters) {
+  AsmParseOptions options;
+  options.filters = filters.toAsmFilters();
+  options.max_lines_of_asm = compiler.max_lines_of_asm;
+  options.binary_hide_func_re = compiler.binary_hide_func_re;
+  return options;
+}
+
 }  // namespace
 
 std::string inputFilenameFor(const std::string& lang) {
@@ -164,48 +221,23 @@ std::string inputFilenameFor(const std::string& lang) {
   return "example" + language->extensions.front();
 }
 
-namespace {
-
-// Carries one compile through its steps; the directory lives as long as the job.
-class CompileJob {
- public:
-  CompileJob(const CompilerInfo& compiler, const CompileRequest& request,
-             const CompileSettings& settings, ProcessRunner& runner,
-             const CompilerRegistry& registry)
-      : compiler_(compiler),
-        request_(request),
-        settings_(settings),
-        runner_(runner),
-        registry_(registry) {}
-
-  Result<CompileResult> run();
-
- private:
-  Status prepareDirectory();
-  Status runCompiler();
-  void produceAsm();
-  void produceTextAsm();
-  void produceBinaryAsm();
-  void finishAsm();
-  void demangle();
-  std::vector<std::string> maskedArguments(const std::vector<std::string>& argv) const;
-  void maskSourceFiles();
-
-  const CompilerInfo& compiler_;
-  const CompileRequest& request_;
-  const CompileSettings& settings_;
-  ProcessRunner& runner_;
-  const CompilerRegistry& registry_;
-  CompileFilters filters_;
-  std::optional<TempDir> dir_;
-  CompilePaths paths_;
-  OutputMasking masking_;
-  CompileResult result_;
-};
+CompileJob::CompileJob(const CompilerInfo& compiler, const CompileRequest& request,
+                       const CompileSettings& settings, ProcessRunner& runner,
+                       const CompilerRegistry& registry, Purpose purpose)
+    : compiler_(compiler),
+      request_(request),
+      settings_(settings),
+      runner_(runner),
+      registry_(registry),
+      purpose_(purpose) {}
 
 Result<CompileResult> CompileJob::run() {
   filters_ =
       adjustFilters(compiler_, request_.filters, request_.user_arguments, !request_.files.empty());
+  if (purpose_ == Purpose::Executable) {
+    filters_.binary = true;
+    filters_.binary_object = false;
+  }
   std::string input_filename = inputFilenameFor(compiler_.lang);
   if (request_.source.empty()) {
     return userError("<File " + input_filename + " has no content or file is missing>",
@@ -226,7 +258,9 @@ Result<CompileResult> CompileJob::run() {
   if (!s.isOk()) {
     return s;
   }
-  produceAsm();
+  if (purpose_ == Purpose::Asm) {
+    produceAsm();
+  }
   return std::move(result_);
 }
 
@@ -240,6 +274,7 @@ Status CompileJob::prepareDirectory() {
   paths_.input = paths_.dir + "/" + result_.input_filename;
   paths_.output = paths_.dir + "/output.s";
   masking_ = {paths_.dir, paths_.input, result_.input_filename};
+  readable_paths_ = readablePathsFor(compiler_, request_.libraries, registry_);
 
   Status s = writeExtraFiles(paths_.dir, request_.files);
   if (!s.isOk()) {
@@ -248,14 +283,22 @@ Status CompileJob::prepareDirectory() {
   return writeFile(paths_.input, sourceToWrite(compiler_, request_, filters_));
 }
 
-Status CompileJob::runCompiler() {
+ProcessSpec CompileJob::processSpec() const {
   ProcessSpec spec;
-  spec.argv =
-      compilerArgv(compiler_, filters_, libraryFlags(compiler_, request_.libraries, registry_),
-                   request_.user_arguments, paths_);
   spec.cwd = paths_.dir;
   spec.env = compilerEnvironment(settings_, paths_.dir);
   spec.timeout = settings_.compile_timeout;
+  spec.profile = SandboxProfile::Compiler;
+  spec.writable_paths = {paths_.dir};
+  spec.readonly_paths = readable_paths_;
+  return spec;
+}
+
+Status CompileJob::runCompiler() {
+  ProcessSpec spec = processSpec();
+  spec.argv =
+      compilerArgv(compiler_, filters_, libraryFlags(compiler_, request_.libraries, registry_),
+                   request_.user_arguments, paths_);
   spec.max_stdout = settings_.max_compiler_output;
   spec.max_stderr = settings_.max_compiler_output;
   auto run = runner_.run(spec);
@@ -296,14 +339,6 @@ void CompileJob::produceAsm() {
   }
 }
 
-AsmParseOptions parseOptions(const CompilerInfo& compiler, const CompileFilters& filters) {
-  AsmParseOptions options;
-  options.filters = filters.toAsmFilters();
-  options.max_lines_of_asm = compiler.max_lines_of_asm;
-  options.binary_hide_func_re = compiler.binary_hide_func_re;
-  return options;
-}
-
 void CompileJob::produceTextAsm() {
   struct stat st {};
 
@@ -330,11 +365,8 @@ void CompileJob::produceTextAsm() {
 }
 
 void CompileJob::produceBinaryAsm() {
-  ProcessSpec spec;
+  ProcessSpec spec = processSpec();
   spec.argv = objdumpArgv(compiler_, filters_, paths_.output);
-  spec.cwd = paths_.dir;
-  spec.env = compilerEnvironment(settings_, paths_.dir);
-  spec.timeout = settings_.compile_timeout;
   spec.max_stdout = settings_.max_asm_size;
   auto run = runner_.run(spec);
   if (!run.ok() || run->exit_code != 0) {
@@ -371,12 +403,10 @@ void CompileJob::demangle() {
   if (symbols.empty()) {
     return;
   }
-  ProcessSpec spec;
+  ProcessSpec spec = processSpec();
   spec.argv = {compiler_.demangler};
   spec.argv.insert(spec.argv.end(), compiler_.demangler_args.begin(),
                    compiler_.demangler_args.end());
-  spec.env = compilerEnvironment(settings_, paths_.dir);
-  spec.timeout = settings_.compile_timeout;
   spec.max_stdout = settings_.max_asm_size;
   spec.stdin_data = join(symbols, "\n") + "\n";
   auto run = runner_.run(spec);
@@ -406,8 +436,6 @@ void CompileJob::maskSourceFiles() {
     }
   }
 }
-
-}  // namespace
 
 Result<CompileResult> runCompileJob(const CompilerInfo& compiler, const CompileRequest& request,
                                     const CompileSettings& settings, ProcessRunner& runner,

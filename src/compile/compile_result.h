@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,6 +31,35 @@ struct PopularArgument {
   std::string description;
 };
 
+// The build step of an execution (`buildResult`): the compile that linked the program.
+struct BuildResult {
+  int code = -1;
+  bool timed_out = false;
+  bool ok_to_cache = false;
+  std::vector<ResultLine> stdout_lines;
+  std::vector<ResultLine> stderr_lines;
+  std::string input_filename;
+  std::vector<std::string> compilation_options;
+  std::string executable_filename;
+  int64_t exec_time_ms = 0;
+};
+
+// The outcome of running the user's program (`execResult`, or the whole body of an executor
+// request).
+struct ExecutionResult {
+  int code = -1;  // the program's exit status; -1 when it did not run or died by a signal
+  bool ok_to_cache = false;
+  bool timed_out = false;
+  bool truncated = false;
+  bool did_execute = false;
+  std::vector<ResultLine> stdout_lines;
+  std::vector<ResultLine> stderr_lines;
+  int64_t exec_time_ms = 0;
+  double process_execution_result_time = 0;
+  BuildResult build_result;
+  bool retrieved_from_cache = false;
+};
+
 // The outcome of one compile in the API's shape (`CompilationResult`). Optional members are
 // left out of the JSON when unset.
 struct CompileResult {
@@ -50,6 +80,8 @@ struct CompileResult {
   std::optional<int64_t> objdump_time_ms;
   bool include_popular_arguments = false;
   std::vector<PopularArgument> popular_arguments;
+  // Present when the request asked to run the program and the compile succeeded.
+  std::shared_ptr<const ExecutionResult> exec_result;
   // Set on the copy returned for a cache hit.
   bool retrieved_from_cache = false;
   double retrieved_from_cache_time = 0;

@@ -5,6 +5,7 @@
 #include "base/strings.h"
 #include "compile/compile_job.h"
 #include "compile/compiler_command.h"
+#include "compile/execution_job.h"
 #include "compile/popular_arguments.h"
 
 namespace cex {
@@ -69,7 +70,9 @@ size_t approximateSize(const CompileResult& r) {
 }
 
 CompileOutcome refuse(std::string message) {
-  return {nullptr, std::move(message)};
+  CompileOutcome out;
+  out.refusal = std::move(message);
+  return out;
 }
 
 }  // namespace
@@ -93,6 +96,7 @@ CompileService::CompileService(const CompileSettings& settings,
       registry_(registry),
       policy_(std::move(policy)),
       cache_(settings.cache_bytes),
+      exec_cache_(settings.cache_bytes / 4),
       queue_(std::make_unique<CompileQueue>(settings.slots)) {}
 
 std::optional<CompileOutcome> CompileService::prepare(const CompilerInfo& compiler,
@@ -116,7 +120,9 @@ std::optional<CompileOutcome> CompileService::prepare(const CompilerInfo& compil
   copy->retrieved_from_cache = true;
   copy->retrieved_from_cache_time =
       std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  return CompileOutcome{std::move(copy), {}};
+  CompileOutcome out;
+  out.result = std::move(copy);
+  return out;
 }
 
 CompileOutcome CompileService::compileAndStore(const CompilerInfo& compiler,
@@ -139,17 +145,21 @@ CompileOutcome CompileService::compileAndStore(const CompilerInfo& compiler,
   if (shared->ok_to_cache) {
     cache_.put(key, shared, approximateSize(*shared));
   }
-  return {shared, {}};
+  CompileOutcome out;
+  out.result = std::move(shared);
+  return out;
 }
 
 void CompileService::submit(const CompilerInfo& compiler, CompileRequest request, Callback done) {
   Hash128 key;
-  if (auto outcome = prepare(compiler, &request, &key)) {
-    done(std::move(*outcome));
+  std::optional<CompileOutcome> early = prepare(compiler, &request, &key);
+  bool wants_run = request.executor_request || request.filters.execute;
+  if (early && (!early->refusal.empty() || !wants_run)) {
+    done(std::move(*early));
     return;
   }
   Clock::time_point queued = Clock::now();
-  auto job = [this, &compiler, request = std::move(request), key, queued,
+  auto job = [this, &compiler, request = std::move(request), key, queued, early = std::move(early),
               done = std::move(done)]() {
     auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - queued);
     if (waited > settings_.stale_after) {
@@ -159,17 +169,86 @@ void CompileService::submit(const CompilerInfo& compiler, CompileRequest request
                              waited.count() / 1000.0, settings_.stale_after.count() / 1000.0)));
       return;
     }
-    done(compileAndStore(compiler, request, key));
+    done(work(compiler, request, key, early));
   };
   queue_->submit(CompileQueue::Priority::Normal, std::move(job));
 }
 
 CompileOutcome CompileService::compileNow(const CompilerInfo& compiler, CompileRequest request) {
   Hash128 key;
-  if (auto outcome = prepare(compiler, &request, &key)) {
-    return std::move(*outcome);
+  std::optional<CompileOutcome> early = prepare(compiler, &request, &key);
+  if (early && !early->refusal.empty()) {
+    return std::move(*early);
   }
-  return compileAndStore(compiler, request, key);
+  return work(compiler, request, key, std::move(early));
+}
+
+CompileOutcome CompileService::work(const CompilerInfo& compiler, const CompileRequest& request,
+                                    const Hash128& key, std::optional<CompileOutcome> cached) {
+  CompileOutcome out;
+  if (!request.executor_request) {
+    out = cached ? std::move(*cached) : compileAndStore(compiler, request, key);
+    if (!out.result) {
+      return out;
+    }
+  }
+  // A program runs only when its compile succeeded (a cached compile already did).
+  bool run = request.executor_request ||
+             (request.filters.execute && (cached.has_value() || out.result->code == 0));
+  if (!run) {
+    return out;
+  }
+  std::string refusal;
+  std::shared_ptr<const ExecutionResult> execution = execute(compiler, request, key, &refusal);
+  if (!execution) {
+    return refuse(std::move(refusal));
+  }
+  if (request.executor_request) {
+    out.execution = std::move(execution);
+    return out;
+  }
+  auto with_run = std::make_shared<CompileResult>(*out.result);
+  with_run->exec_result = std::move(execution);
+  out.result = std::move(with_run);
+  return out;
+}
+
+std::shared_ptr<const ExecutionResult> CompileService::execute(const CompilerInfo& compiler,
+                                                               const CompileRequest& request,
+                                                               const Hash128& key,
+                                                               std::string* refusal) {
+  Hasher h;
+  h.add(key.toHex()).add(join(request.execute_parameters.args, "\x1f"));
+  h.add(request.execute_parameters.stdin_data);
+  for (const auto& [name, value] : request.execute_parameters.env) {
+    h.add(name).add(value);
+  }
+  Hash128 exec_key = h.digest();
+  // Any bypass level skips execution results, both ways.
+  bool use_cache = request.bypass_cache == 0;
+  if (use_cache) {
+    if (auto hit = exec_cache_.get(exec_key)) {
+      return hit;
+    }
+  }
+  auto result = runExecutionJob(compiler, request, settings_, *runner_, *registry_);
+  if (!result.ok()) {
+    spdlog::error("execution failed compiler_id={} error=\"{}\"", compiler.id,
+                  result.status().message());
+    *refusal = "Internal error: " + result.status().message();
+    return nullptr;
+  }
+  auto shared = std::make_shared<const ExecutionResult>(std::move(result).value());
+  if (use_cache && shared->ok_to_cache) {
+    size_t bytes = sizeof(ExecutionResult);
+    for (const auto* lines : {&shared->stdout_lines, &shared->stderr_lines}) {
+      for (const auto& line : *lines) {
+        bytes += sizeof(ResultLine) + line.text.size();
+      }
+    }
+    exec_cache_.put(exec_key, shared, bytes);
+  }
+  return shared;
 }
 
 void CompileService::submitHealthProbe(std::function<void()> probe) {

@@ -23,6 +23,10 @@ namespace cex {
 struct CompileSettings {
   std::string temp_root = "/tmp";
   std::chrono::milliseconds compile_timeout{20000};
+  // Running users' programs: wall time, and the cap on each of stdout and stderr.
+  bool execution_enabled = true;
+  std::chrono::milliseconds exec_timeout{10000};
+  size_t max_exec_output = 32 * 1024;
   size_t max_compiler_output = 1024 * 1024;  // per stream
   uint64_t max_asm_size = 64ull * 1024 * 1024;
   size_t cache_bytes = 256ull * 1024 * 1024;
@@ -39,8 +43,10 @@ struct CompileSettings {
 // How a compile request ended: a result (success or compiler error) or a refusal before the
 // compiler ran (bad options, internal trouble), which the API renders differently.
 struct CompileOutcome {
-  std::shared_ptr<const CompileResult> result;  // null for a refusal
-  std::string refusal;                          // "Bad options: ..." and similar
+  std::shared_ptr<const CompileResult> result;  // null for a refusal or an executor request
+  // The program's run, alone, for an executor request (compilerOptions.executorRequest).
+  std::shared_ptr<const ExecutionResult> execution;
+  std::string refusal;  // "Bad options: ..." and similar
 };
 
 // Runs compiles: option policy, result cache, a private directory per request, the
@@ -70,6 +76,8 @@ class CompileService {
 
   CacheStats cacheStats() const { return cache_.stats(); }
 
+  CacheStats executionCacheStats() const { return exec_cache_.stats(); }
+
   const ProcessRunner& runner() const { return *runner_; }
 
   size_t queueWaiting() const { return queue_->waiting(); }
@@ -86,12 +94,20 @@ class CompileService {
                                         Hash128* key);
   CompileOutcome compileAndStore(const CompilerInfo& compiler, const CompileRequest& request,
                                  const Hash128& key);
+  // Runs what a request needs on a compile slot: the compile (unless `cached` has it or the
+  // request is executor-only) and the program when asked.
+  CompileOutcome work(const CompilerInfo& compiler, const CompileRequest& request,
+                      const Hash128& key, std::optional<CompileOutcome> cached);
+  std::shared_ptr<const ExecutionResult> execute(const CompilerInfo& compiler,
+                                                 const CompileRequest& request, const Hash128& key,
+                                                 std::string* refusal);
 
   CompileSettings settings_;
   std::unique_ptr<ProcessRunner> runner_;
   const CompilerRegistry* registry_;
   OptionPolicy policy_;
   ByteLruCache<CompileResult> cache_;
+  ByteLruCache<ExecutionResult> exec_cache_;
   std::unique_ptr<CompileQueue> queue_;  // last: its workers use the members above
 };
 

@@ -75,7 +75,48 @@ void writeAsm(JsonWriter& json, const CompileResult& r) {
   }
 }
 
+void writeBuildResult(JsonWriter& json, const BuildResult& b) {
+  json.beginObject();
+  json.key("code").integer(b.code);
+  json.key("timedOut").boolean(b.timed_out);
+  json.key("okToCache").boolean(b.ok_to_cache);
+  json.key("stdout");
+  writeResultLines(json, b.stdout_lines);
+  json.key("stderr");
+  writeResultLines(json, b.stderr_lines);
+  json.key("inputFilename").string(b.input_filename);
+  json.key("compilationOptions");
+  writeStrings(json, b.compilation_options);
+  json.key("executableFilename").string(b.executable_filename);
+  json.key("downloads").beginArray().endArray();
+  json.key("execTime").integer(b.exec_time_ms);
+  json.endObject();
+}
+
+void writeExecution(JsonWriter& json, const ExecutionResult& e) {
+  json.beginObject();
+  json.key("code").integer(e.code);
+  json.key("okToCache").boolean(e.ok_to_cache);
+  json.key("timedOut").boolean(e.timed_out);
+  json.key("truncated").boolean(e.truncated);
+  json.key("stdout");
+  writeResultLines(json, e.stdout_lines);
+  json.key("stderr");
+  writeResultLines(json, e.stderr_lines);
+  json.key("execTime").integer(e.exec_time_ms);
+  json.key("processExecutionResultTime").real(e.process_execution_result_time);
+  json.key("didExecute").boolean(e.did_execute);
+  json.key("buildResult");
+  writeBuildResult(json, e.build_result);
+  json.endObject();
+}
+
 }  // namespace
+
+void writeExecutionResultJson(const ExecutionResult& result, std::string* out) {
+  JsonWriter json(out);
+  writeExecution(json, result);
+}
 
 void writeResultLines(JsonWriter& json, const std::vector<ResultLine>& lines) {
   json.beginArray();
@@ -100,6 +141,10 @@ void writeCompileResultJson(const CompileResult& result, std::string* out) {
   if (result.include_popular_arguments) {
     json.key("popularArguments");
     writePopularArguments(json, result.popular_arguments);
+  }
+  if (result.exec_result) {
+    json.key("execResult");
+    writeExecution(json, *result.exec_result);
   }
   if (result.retrieved_from_cache) {
     json.key("retreivedFromCache").boolean(true);

@@ -13,6 +13,9 @@ class JsonWriter;
 // Appends the API's JSON for a compile result to `out`: compact, on one line.
 void writeCompileResultJson(const CompileResult& result, std::string* out);
 
+// Appends the JSON of a program run (`execResult`, or the body of an executor request).
+void writeExecutionResultJson(const ExecutionResult& result, std::string* out);
+
 // Writes a stdout/stderr line array value.
 void writeResultLines(JsonWriter& json, const std::vector<ResultLine>& lines);
 
