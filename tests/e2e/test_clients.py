@@ -23,11 +23,32 @@ BROKEN = "int square(int n) {\n    return n * n\n}\n"
 CALLS = "int sq(int n) { return n * n; }\nint twice(int n) { return sq(n) + sq(n + 1); }\n"
 DECLARATION_ONLY = "int f(int);\n"
 USES_LIBRARY = "#include <cexdemo/twice.h>\nint f(int v) { return cexdemo_twice(v); }\n"
-PROGRAM = '#include <cstdio>\nint main() { std::puts("hello"); return 3; }\n'
+# Programs that clients run. Each reply must carry exactly what the program did, so every input
+# (arguments, stdin, libraries) and every output (stdout, stderr, exit code) is traceable.
+PROGRAM = ('#include <cstdio>\n'
+           'int main() { std::puts("hello"); std::fputs("oops\\n", stderr); return 3; }\n')
+# Echoes its arguments and stdin, one line each, and exits with 40 + argc.
+ECHO = ("#include <cstdio>\n"
+        "int main(int argc, char** argv) {\n"
+        "  for (int i = 1; i < argc; ++i) std::printf(\"arg %d: %s\\n\", i, argv[i]);\n"
+        "  char line[256];\n"
+        "  while (std::fgets(line, sizeof line, stdin)) std::printf(\"stdin: %s\", line);\n"
+        "  std::fputs(\"done\\n\", stderr);\n"
+        "  return 40 + argc;\n"
+        "}\n")
+# Stdout only, with an empty and an indented line that a text client must get back verbatim.
+MULTILINE_OUTPUT = "first\n\n  third\n"
+MULTILINE = ('#include <cstdio>\n'
+             'int main() { std::fputs("first\\n\\n  third\\n", stdout); return 5; }\n')
+USES_LIBRARY_PROGRAM = ("#include <cexdemo/twice.h>\n#include <cstdio>\n"
+                        "int main() { std::printf(\"%d\\n\", cexdemo_twice(21));"
+                        " return cexdemo_twice(2); }\n")
+# A different line on every run, so a reply that was not a fresh run shows.
+CLOCK = ("#include <cstdio>\n#include <ctime>\n"
+         "int main() { timespec t; clock_gettime(CLOCK_MONOTONIC, &t);\n"
+         "  std::printf(\"%ld.%09ld\\n\", static_cast<long>(t.tv_sec), t.tv_nsec); return 3; }\n")
 BANNER = "# Compilation provided by Compiler Explorer at https://godbolt.org/"
-NO_EXECUTION_MESSAGE = "No execution available for amd64-linux-cpu"
 
-NO_EXECUTION = "cex does not implement execution yet"
 NO_CMAKE = "cex does not implement cmake builds yet"
 NO_SHORTENER = "cex does not implement the shortener and shortlinkinfo yet"
 NO_ASM_DOCS = "cex does not implement asm docs yet"
@@ -81,6 +102,10 @@ def tearDownModule():
 
 def asm_texts(result):
     return [line["text"] for line in result["asm"]]
+
+
+def texts(lines):
+    return [line["text"] for line in lines]
 
 
 def instruction_lines(result):
@@ -167,17 +192,41 @@ class ClientContract(unittest.TestCase):
         self.assertGreater(errors[0]["column"], 0)
         return errors
 
-    def assert_executor_fallback(self, result):
-        """What an executor request gets while cex cannot run programs."""
-        self.assertEqual(result["code"], -1)
+    def assert_run(self, run, code, stdout, stderr):
+        """An execution object of a program that built cleanly and ran to its exit."""
+        self.assertIs(run["didExecute"], True, run)
+        self.assertEqual(run["code"], code, run)
+        self.assertEqual(texts(run["stdout"]), stdout)
+        self.assertEqual(texts(run["stderr"]), stderr)
+        self.assertIs(run["timedOut"], False)
+        self.assertIs(run["truncated"], False)
+        self.assertIsInstance(run["execTime"], int)
+        self.assertGreaterEqual(run["execTime"], 0)
+        build = run["buildResult"]
+        self.assertEqual(build["code"], 0, build["stderr"])
+        self.assertEqual(build["stdout"], [])
+        self.assertEqual(build["stderr"], [])
+
+    def assert_executor_reply(self, result, code, stdout, stderr):
+        """An executor request is answered with the execution object alone, no compile result
+        around it: clients read `code`, `stdout` and `stderr` at the top level."""
+        self.assert_run(result, code, stdout, stderr)
+        for key in ("asm", "execResult", "labelDefinitions"):
+            self.assertNotIn(key, result)
+
+    def assert_build_failed(self, result):
+        """An executor request for source that does not build: nothing runs, the top level says
+        "Build failed" and the compiler's diagnostics are in `buildResult`."""
         self.assertIs(result["didExecute"], False)
+        self.assertEqual(result["code"], -1)
         self.assertEqual(result["stdout"], [])
-        self.assertEqual([l["text"] for l in result["stderr"]], [NO_EXECUTION_MESSAGE])
-        build = result["buildResult"]
-        self.assertIsInstance(build["code"], int)
-        self.assertIsInstance(build["stdout"], list)
-        self.assertIsInstance(build["stderr"], list)
+        self.assertEqual(texts(result["stderr"]), ["Build failed"])
         self.assertNotIn("asm", result)
+        build = result["buildResult"]
+        self.assertNotEqual(build["code"], 0)
+        errors = [l["tag"] for l in build["stderr"] if "tag" in l and l["tag"]["severity"] == 3]
+        self.assertTrue(errors, build["stderr"])
+        self.assertEqual(errors[0]["line"], 2)
 
     def assert_label_definitions(self, result):
         """`labelDefinitions` maps each label to the 1-based asm line that defines it."""
@@ -214,10 +263,11 @@ class MkcmsCompilerExplorerEl(ClientContract):
                 filters[name] = value
         return filters
 
-    def compile_body(self, source, compiler, executor_request):
+    def compile_body(self, source, compiler, executor_request, stdin=""):
         return {"source": source,
                 "options": {"userArguments": "-O2",
-                            "executeParameters": {"args": "first second", "stdin": ""},
+                            "executeParameters": {"args": "first 'second third'",
+                                                  "stdin": stdin},
                             "compilerOptions": {"skipAsm": False,
                                                 "executorRequest": executor_request},
                             "filters": self.filters_for(compiler),
@@ -280,8 +330,20 @@ class MkcmsCompilerExplorerEl(ClientContract):
         self.assertEqual(int(errors[0].group(1)), 2)
 
     def test_second_compile_is_an_executor_request(self):
-        result = self.compile_json(self.compile_body(PROGRAM, self.compiler_entry(), True))
-        self.assert_executor_fallback(result)
+        compiler = self.compiler_entry()
+        self.assertIs(compiler["supportsExecute"], True)  # el sends the second compile only then
+        first = self.compile_json(self.compile_body(ECHO, compiler, False, stdin="x\ny\n"))
+        self.assertEqual(first["code"], 0, first["stderr"])
+        self.assertIn("main:", asm_texts(first))
+        self.assertNotIn("execResult", first)
+        # The arguments come as one string, split as a shell would.
+        second = self.compile_json(self.compile_body(ECHO, compiler, True, stdin="x\ny\n"))
+        self.assert_executor_reply(second, 43, ["arg 1: first", "arg 2: second third",
+                                                "stdin: x", "stdin: y"], ["done"])
+
+    def test_executor_request_for_broken_source(self):
+        result = self.compile_json(self.compile_body(BROKEN, self.compiler_entry(), True))
+        self.assert_build_failed(result)
 
     @unittest.skip(NO_TOOLS)
     def test_tool_results(self):
@@ -465,10 +527,11 @@ class P00fGodboltNvim(ClientContract):
         self.assertEqual(result["asm"], [])
         self.assertGreater(result["filteredCount"], 0)
 
-    def test_exec_mode_gets_the_fallback(self):
-        result = self.compile_bytes(PROGRAM, {"userArguments": "-O2",
-                                              "compilerOptions": {"executorRequest": True}})
-        self.assert_executor_fallback(result)
+    def test_exec_mode_reads_the_run_at_the_top_level(self):
+        options = {"userArguments": "-O2", "compilerOptions": {"executorRequest": True}}
+        result = self.compile_bytes(PROGRAM, options)
+        self.assert_executor_reply(result, 3, ["hello"], ["oops"])
+        self.assert_build_failed(self.compile_bytes(BROKEN, options))
 
 
 class LdrummCompilerExplorerVim(ClientContract):
@@ -543,7 +606,7 @@ class YkikoVscodeCompilerExplorer(ClientContract):
     FIELDS = ("id,name,supportsDemangle,supportsBinary,supportsBinaryObject,supportsIntel,"
               "supportsExecute,supportsLibraryCodeFilter")
 
-    def compile_body(self, source, execute):
+    def compile_body(self, source, execute, args=(), stdin=""):
         return {"lang": "c++", "source": source, "compiler": self.gcc,
                 "bypassCache": 0, "allowStoreCodeDebug": 0, "files": [],
                 "options": {"filters": {"binary": False, "binaryObject": False,
@@ -554,7 +617,7 @@ class YkikoVscodeCompilerExplorer(ClientContract):
                             "userArguments": "-O2",
                             "compilerOptions": {"skipAsm": execute, "executorRequest": execute,
                                                 "cmakeArgs": "", "customOutputFilename": "main"},
-                            "executeParameters": {"args": [], "stdin": ""}}}
+                            "executeParameters": {"args": list(args), "stdin": stdin}}}
 
     def test_compiler_list_negotiates_json(self):
         compilers = self.get_json("/api/compilers/c++?fields=" + self.FIELDS)
@@ -571,11 +634,16 @@ class YkikoVscodeCompilerExplorer(ClientContract):
         self.assertIsInstance(result["stdout"], list)
         self.assertIsInstance(result["stderr"], list)
 
-    def test_execution_post_gets_the_fallback(self):
-        result = self.compile_json(self.compile_body(PROGRAM, execute=True))
-        self.assert_executor_fallback(result)
+    def test_execution_is_a_second_identical_post(self):
+        args, stdin = ["one", "two words"], "line\n"
+        first = self.compile_json(self.compile_body(ECHO, False, args, stdin))
+        self.assertEqual(first["code"], 0, first["stderr"])
+        self.assertNotIn("execResult", first)
+        result = self.compile_json(self.compile_body(ECHO, True, args, stdin))
+        expected = ["arg 1: one", "arg 2: two words", "stdin: line"]
         # The client shows execResult.stdout, else the top-level stdout.
-        self.assertEqual(result.get("execResult", result)["stdout"], [])
+        self.assertEqual(texts(result.get("execResult", result)["stdout"]), expected)
+        self.assert_executor_reply(result, 43, expected, ["done"])
 
     @unittest.skip(NO_CMAKE)
     def test_cmake_project(self):
@@ -653,14 +721,14 @@ class QtCreatorPlugin(ClientContract):
             self.assertEqual(tag["file"], "example.cpp")
             self.assertTrue(tag["text"])
 
-    @unittest.skip(NO_EXECUTION)
     def test_execute_filter_nests_exec_result(self):
         body = self.compile_body(PROGRAM, False)
         body["options"]["filters"]["execute"] = True
-        run = self.compile_json(body)["execResult"]
-        self.assertIs(run["didExecute"], True)
-        self.assertEqual(run["code"], 3)
-        self.assertEqual(run["buildResult"]["code"], 0)
+        result = self.compile_json(body)
+        self.assertEqual(result["code"], 0, result["stderr"])
+        self.assertIn("main:", asm_texts(result))
+        self.assertNotIn("didExecute", result)
+        self.assert_run(result["execResult"], 3, ["hello"], ["oops"])
 
 
 class CeMcp(ClientContract):
@@ -731,18 +799,13 @@ class CeMcp(ClientContract):
         for tag in self.assert_error_tags(result, line=2):
             self.assertTrue(tag["text"])
 
-    def test_run_gets_the_fallback(self):
-        result = self.compile_json(self.run_body(PROGRAM))
-        self.assert_executor_fallback(result)
-        self.assertIn("execTime", result)
-        self.assertIs(result["truncated"], False)
+    def test_run(self):
+        result = self.compile_json(self.run_body(ECHO))
+        # stdin "input" has no newline: the last line comes back without one.
+        self.assert_executor_reply(result, 42, ["arg 1: a", "stdin: input"], ["done"])
 
-    @unittest.skip(NO_EXECUTION + " (the fallback reports buildResult.code 0 without building)")
     def test_run_of_broken_source_says_build_failed(self):
-        result = self.compile_json(self.run_body(BROKEN))
-        self.assertIs(result["didExecute"], False)
-        self.assertEqual([l["text"] for l in result["stderr"]], ["Build failed"])
-        self.assertNotEqual(result["buildResult"]["code"], 0)
+        self.assert_build_failed(self.compile_json(self.run_body(BROKEN)))
 
     @unittest.skip(NO_CMAKE)
     def test_cmake(self):
@@ -871,8 +934,8 @@ class CeStresstest(ClientContract):
 
     extra_headers = {"User-Agent": "CE-StressTest/1.0"}
 
-    def body(self):
-        return {"source": PROGRAM, "bypassCache": 1,
+    def body(self, source):
+        return {"source": source, "bypassCache": 1,
                 "options": {"userArguments": "-O1",
                             "executeParameters": {"args": [], "stdin": ""},
                             "compilerOptions": {"executorRequest": True},
@@ -883,17 +946,24 @@ class CeStresstest(ClientContract):
                             "tools": [],
                             "libraries": [{"id": "cexdemo", "version": "trunk"}]}}
 
-    def test_every_request_is_answered_with_the_fallback(self):
-        for _ in range(5):
-            result = self.compile_json(self.body())
-            self.assert_executor_fallback(result)
-
-    @unittest.skip(NO_EXECUTION)
     def test_program_runs(self):
-        result = self.compile_json(self.body())
-        self.assertIs(result["didExecute"], True)
-        self.assertEqual(result["code"], 3)
-        self.assertEqual([l["text"] for l in result["stdout"]], ["hello"])
+        result = self.compile_json(self.body(PROGRAM))
+        self.assert_executor_reply(result, 3, ["hello"], ["oops"])
+
+    def test_bypass_cache_runs_the_program_every_time(self):
+        # A load test measures nothing if replies come from a cache.
+        outputs = set()
+        for _ in range(3):
+            result = self.compile_json(self.body(CLOCK))
+            self.assertIs(result["didExecute"], True)
+            self.assertEqual(result["code"], 3)
+            self.assertEqual(result["stderr"], [])
+            self.assertEqual(result["buildResult"]["stdout"], [])
+            self.assertEqual(result["buildResult"]["stderr"], [])
+            self.assertIsInstance(result["execTime"], int)
+            self.assertEqual(len(result["stdout"]), 1)
+            outputs.add(result["stdout"][0]["text"])
+        self.assertEqual(len(outputs), 3, outputs)
 
 
 class Cexpl(ClientContract):
@@ -942,15 +1012,32 @@ class Cexpl(ClientContract):
         r = self.compile({"source": SQUARE, "options": {}}, compiler="nosuchcompiler")
         self.assertEqual(r.status, 404)
 
-    @unittest.skip(NO_EXECUTION)
     def test_execute_filter(self):
-        body = {"source": PROGRAM, "options": {"userArguments": "",
-                                               "filters": {"execute": True},
-                                               "executeParameters": {"args": [], "stdin": ""}}}
-        run = self.compile_json(body)["execResult"]
-        self.assertEqual(run["buildResult"]["code"], 0)
-        self.assertIs(run["didExecute"], True)
-        self.assertEqual([l["text"] for l in run["stdout"]], ["hello"])
+        variants = [({}, 41, []),
+                    ({"args": [], "stdin": ""}, 41, []),
+                    ({"args": ["x"], "stdin": "hello\n"}, 42, ["arg 1: x", "stdin: hello"])]
+        for params, code, stdout in variants:
+            for lang in (None, "c++"):
+                with self.subTest(executeParameters=params, lang=lang):
+                    body = {"source": ECHO, "options": {"userArguments": "",
+                                                        "filters": {"execute": True},
+                                                        "executeParameters": params}}
+                    if lang:
+                        body["lang"] = lang
+                    result = self.compile_json(body)
+                    # Every key the client indexes, each a KeyError if it were missing.
+                    for line in result["asm"]:
+                        self.assertIsInstance(line["text"], str)
+                        self.assertIn("source", line)
+                    self.assertEqual((result["code"], result["stdout"], result["stderr"]),
+                                     (0, [], []))
+                    self.assertIsInstance(result["compilationOptions"], list)
+                    run = result["execResult"]
+                    self.assertEqual(run["buildResult"]["code"], 0)
+                    self.assertIs(run["didExecute"], True)
+                    self.assertEqual(texts(run["stdout"]), stdout)
+                    self.assertEqual(texts(run["stderr"]), ["done"])
+                    self.assertEqual(run["code"], code)
 
 
 class TuxBot(ClientContract):
@@ -1015,14 +1102,18 @@ class TuxBot(ClientContract):
                     "Standard error:"] + [l["text"] for l in result["stderr"]] + [""]
         self.assertEqual(text.split("\n"), expected)
 
-    @unittest.skip(NO_EXECUTION)
     def test_execution_text_layout(self):
-        body = self.body(PROGRAM, self.gcc)
+        body = self.body(MULTILINE, self.gcc)
+        body["options"]["compilerOptions"]["skipAsm"] = True
         body["options"]["filters"]["execute"] = True
-        lines = self.compile(body).text.split("\n")
-        self.assertEqual(lines[3], "# Execution result with exit code 3")
-        self.assertEqual(lines[4], "# Standard out:")
-        self.assertEqual(lines[5], "hello")
+        r = self.compile(body)
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.header("content-type").startswith("text/plain"))
+        lines = r.text.split("\n")
+        self.assertEqual(lines[:5], [BANNER, "", "", "# Execution result with exit code 5",
+                                     "# Standard out:"])
+        # The bot drops those five lines and shows the rest as the program's output.
+        self.assertEqual("\n".join(lines[5:]), MULTILINE_OUTPUT)
 
 
 class AiocatGodboltCli(ClientContract):
@@ -1031,24 +1122,28 @@ class AiocatGodboltCli(ClientContract):
 
     accept = None
 
-    def body(self):
-        return {"source": PROGRAM,
+    def body(self, source):
+        return {"source": source,
                 "options": {"userArguments": "",
                             "executeParameters": {"args": "", "stdin": ""},
                             "compilerOptions": {"executorRequest": True, "skipAsm": True},
                             "filters": {"execute": True}}}
 
-    def test_run_request_reports_no_execution(self):
-        r = self.compile(self.body())
-        self.assertEqual(r.status, 200)
-        self.assertIn(NO_EXECUTION_MESSAGE, r.text)
-
-    def test_run_reply_is_text(self):
-        r = self.compile(self.body())
-        self.assertTrue(r.header("content-type").startswith("text/plain"), r.header("content-type"))
-        lines = r.text.split("\n")
-        self.assertEqual(lines[0], BANNER)
-        self.assertIn(NO_EXECUTION_MESSAGE, lines)
+    def test_run_reply_is_printed_as_it_comes(self):
+        clean_exit = '#include <cstdio>\nint main() { std::puts("hi"); }\n'
+        cases = [
+            (PROGRAM, "\n# Compiler exited with result code 3\nStandard out:\nhello\n"
+                      "Standard error:\noops\n"),
+            (clean_exit, "\nStandard out:\nhi\n"),
+            (BROKEN, "\n# Compiler exited with result code -1\nStandard error:\nBuild failed\n"),
+        ]
+        for source, after_banner in cases:
+            with self.subTest(source=source):
+                r = self.compile(self.body(source))
+                self.assertEqual(r.status, 200)
+                self.assertTrue(r.header("content-type").startswith("text/plain"),
+                                r.header("content-type"))
+                self.assertEqual(r.text, BANNER + "\n" + after_banner)
 
 
 class RevealCompilerExplorer(ClientContract):
@@ -1069,14 +1164,21 @@ class RevealCompilerExplorer(ClientContract):
                 self.assertIsInstance(result["stdout"], list)
                 self.assertIsInstance(result["stderr"], list)
 
-    @unittest.skip(NO_EXECUTION)
     def test_execute_directive(self):
-        body = self.body("100")
-        body["source"] = PROGRAM
-        body["options"]["filters"]["execute"] = True
-        run = self.compile_json(body)["execResult"]
-        self.assertEqual(run["code"], 3)
-        self.assertEqual(run["buildResult"]["stderr"], [])
+        # The program is built and run with the library too, whichever way it is named.
+        for version in ("100", "latest"):
+            with self.subTest(version=version):
+                body = self.body(version)
+                body["source"] = USES_LIBRARY_PROGRAM
+                body["options"]["filters"]["execute"] = True
+                result = self.compile_json(body)
+                self.assertEqual((result["code"], result["stdout"], result["stderr"]),
+                                 (0, [], []))
+                run = result["execResult"]
+                self.assertEqual(run["code"], 4)
+                self.assertEqual(texts(run["stdout"]), ["42"])
+                self.assertEqual(run["stderr"], [])
+                self.assertEqual(run["buildResult"]["stderr"], [])
 
 
 if __name__ == "__main__":
