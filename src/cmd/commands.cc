@@ -14,8 +14,9 @@ void addInstanceOptions(CLI::App* app, InstanceOptions* o) {
   app->add_option("--tmp-dir", o->tmp_dir, "root of the per-compile directories");
   app->add_option("--env", o->env, "environment name for the .properties hierarchy");
   app->add_option("--slots", o->slots, "concurrent compiles (default: one per core)");
-  app->add_flag("!--no-discovery", o->discover,
-                "only use configured compilers, do not search PATH");
+  app->add_flag_callback(
+      "--no-discovery", [o] { o->discover = false; },
+      "only use configured compilers, do not search PATH");
 }
 
 }  // namespace
@@ -66,6 +67,12 @@ int runCommandLine(int argc, char** argv) {
   parse_asm_cmd->add_option("--max-size", parse_asm.max_size, "largest listing parsed, bytes")
       ->capture_default_str();
 
+  InstanceOptions list;
+  std::string list_lang;
+  CLI::App* list_cmd = app.add_subcommand("compilers", "list the compilers cex finds");
+  addInstanceOptions(list_cmd, &list);
+  list_cmd->add_option("--lang", list_lang, "only this language (c++, c, fortran, rust)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -77,6 +84,10 @@ int runCommandLine(int argc, char** argv) {
   }
   if (parse_asm_cmd->parsed()) {
     return runParseAsmCommand(parse_asm);
+  }
+  if (list_cmd->parsed()) {
+    spdlog::set_level(debug ? spdlog::level::debug : spdlog::level::warn);
+    return runCompilersCommand(list, list_lang);
   }
   if (!debug) {
     spdlog::set_level(spdlog::level::warn);  // A shell command prints only what went wrong.

@@ -39,6 +39,9 @@ struct CompileCommandOptions {
 // the compiler's status.
 int runCompileCommand(const CompileCommandOptions& options);
 
+// `cex compilers`: the ids and names of the compilers an instance would serve.
+int runCompilersCommand(const InstanceOptions& options, const std::string& lang);
+
 struct ParseAsmOptions {
   std::string file;
   std::string filters = "labels,directives,commentOnly";

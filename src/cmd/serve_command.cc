@@ -13,14 +13,18 @@ namespace cex {
 
 namespace {
 
-// Waits for SIGINT or SIGTERM on a thread of its own and stops the server. The signals are
-// blocked in every other thread, which inherit the mask from the caller.
-std::thread startSignalWatcher(HttpServer* server) {
+sigset_t stopSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// Waits for SIGINT or SIGTERM on a thread of its own and stops the server. The signals must
+// already be blocked in every thread (see runServe), so only sigwait sees them.
+std::thread startSignalWatcher(HttpServer* server) {
+  sigset_t set = stopSignals();
   return std::thread([set, server] {
     int sig = 0;
     sigwait(&set, &sig);
@@ -34,6 +38,10 @@ std::thread startSignalWatcher(HttpServer* server) {
 int runServe(const ServeOptions& options) {
   auto start = std::chrono::steady_clock::now();
   ::signal(SIGPIPE, SIG_IGN);
+  // Block the stop signals before any thread starts: threads inherit the mask, and a signal
+  // delivered to a thread that does not block it would end the process on the spot.
+  sigset_t stop = stopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   auto instance = buildInstance(options.instance);
   if (!instance.ok()) {
     spdlog::critical("serve start failed error=\"{}\"", instance.status().message());

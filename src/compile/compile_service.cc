@@ -192,9 +192,8 @@ CompileOutcome CompileService::work(const CompilerInfo& compiler, const CompileR
       return out;
     }
   }
-  // A program runs only when its compile succeeded (a cached compile already did).
-  bool run = request.executor_request ||
-             (request.filters.execute && (cached.has_value() || out.result->code == 0));
+  // A program runs only when its compile succeeded, whether fresh or from the cache.
+  bool run = request.executor_request || (request.filters.execute && out.result->code == 0);
   if (!run) {
     return out;
   }

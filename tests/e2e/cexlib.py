@@ -1,5 +1,6 @@
 """Helpers for end-to-end tests: start a real `cex serve` and talk HTTP to it."""
 
+import ctypes
 import http.client
 import json
 import os
@@ -18,6 +19,12 @@ CEX_BIN = os.environ.get("CEX_BIN") or os.path.join(
 SOURCE_DIR = os.environ.get("CEX_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
 
 LISTENING_RE = re.compile(r"serve listening url=http://([^:/]+):(\d+)/")
+
+
+def _die_with_parent():
+    """Makes the child get SIGTERM when the test process goes away, however it ends."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Response:
@@ -78,7 +85,7 @@ class CexServer:
     def start(self):
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen(self.args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     env=self.env)
+                                     env=self.env, preexec_fn=_die_with_parent)
         ready = threading.Event()
 
         def pump():
