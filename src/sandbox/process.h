@@ -36,10 +36,17 @@ struct ProcessSpec {
 
 // How a run ended. The child and everything it started have exited when this is returned.
 struct ProcessResult {
-  int exit_code = -1;   // exit status; -1 when killed by a signal or never started
+  // The exit status; -1 when the runner killed the child (timeout, overflow) or it died by a
+  // signal. Inside the sandbox a program that dies by signal n is seen the way a shell sees
+  // it: exit_code 128+n, with term_signal n (a program calling exit(128+n) looks the same).
+  int exit_code = -1;
   int term_signal = 0;  // the signal that ended the child, 0 if it exited
   bool timed_out = false;
   bool truncated = false;
+  // Sandboxed runs with a cgroup: the memory limit made the kernel kill a process of the run,
+  // and a fork or clone failed at the process limit.
+  bool oom_killed = false;
+  bool process_limit_hit = false;
   std::string stdout_data;
   std::string stderr_data;
   double wall_ms = 0;
@@ -52,8 +59,11 @@ class ProcessRunner {
   virtual ~ProcessRunner() = default;
   // Fails only when the process could not be started at all.
   virtual Result<ProcessResult> run(const ProcessSpec& spec) = 0;
-  // A short name for logs and /healthcheck ("none", ...).
+  // A short name for logs and /healthcheck ("none", "bwrap+cgroup-v2", ...).
   virtual std::string name() const = 0;
+
+  // One line on how runs are confined and what is missing, for the start-up log.
+  virtual std::string describe() const { return name(); }
 };
 
 // Runs the child in its own process group with pipes for stdin/stdout/stderr, enforcing the
