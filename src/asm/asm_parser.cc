@@ -21,13 +21,7 @@ ParsedAsm timed(Fn&& parse) {
 }
 
 ParsedAsm parseGnuText(std::string_view listing, const AsmFilters& filters) {
-  // The commentOnly filter removes block comments before lines are split; only then does
-  // the parser need its own copy of the text.
-  std::optional<std::string> stripped;
-  if (filters.comment_only) {
-    stripped = stripBlockComments(listing);
-  }
-  return TextAsmParser(stripped ? std::string_view(*stripped) : listing, filters).parse();
+  return TextAsmParser(listing, filters).parse();
 }
 
 }  // namespace

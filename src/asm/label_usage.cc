@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "asm/asm_classify.h"
-#include "asm/line_reader.h"
 
 namespace cex {
 
@@ -19,14 +18,15 @@ constexpr size_t kNoOffset = SIZE_MAX;
 // The first pass as a small state machine fed one line at a time.
 class UsageScanner {
  public:
-  UsageScanner(std::string_view listing, ListingScan* scan, bool filter_directives,
+  UsageScanner(const ListingLines& lines, ListingScan* scan, bool filter_directives,
                bool dollar_labels)
-      : listing_(listing),
+      : lines_(lines),
         scan_(scan),
         filter_directives_(filter_directives),
         dollar_labels_(dollar_labels) {}
 
-  void feed(std::string_view line);
+  // Takes the next line, which starts at `offset`; the line after it starts at `next`.
+  void feed(std::string_view line, size_t offset, size_t next);
 
   // Whether a "$name:" line was seen while scanning without '$' as a symbol start; the
   // listing must then be scanned again with it.
@@ -38,27 +38,28 @@ class UsageScanner {
  private:
   // Consecutive label lines and the lines after them, up to the next label or section
   // switch. Data lines outside functions in a group are used only if one of its labels is;
-  // the group keeps the text span holding them, which the resolution reads again, rather
+  // the group keeps the span of lines holding them, which the resolution reads again, rather
   // than every symbol they mention.
   struct Group {
     uint32_t first_label = 0;  // index into group_labels_
     uint32_t label_count = 0;
-    size_t data_begin = kNoOffset;
-    size_t data_end = 0;
+    size_t data_begin = kNoOffset;  // offset of the first data line
+    size_t data_end = 0;            // where the line after the last data line starts
     bool expanded = false;
   };
 
   void trackBlocks(std::string_view line, const BlockMarks& marks);
   void trackLabelGroup(std::string_view line);
-  void recordRareLine(std::string_view line, const BlockMarks& marks);
+  void recordRareLine(std::string_view line, size_t offset, const BlockMarks& marks);
   void trackAssignment(std::string_view line);
   void trackDeclarations(std::string_view line, const LineHead& head);
-  void trackUses(std::string_view line, const LineHead& head, const BlockMarks& marks);
-  void addWeakLine(std::string_view line);
+  void trackUses(std::string_view line, const LineHead& head, const BlockMarks& marks,
+                 size_t offset, size_t next);
+  void addWeakLine(size_t offset, size_t next);
   void markUsedFrom(std::string_view line);
   void expandGroup(Group* group, std::vector<std::string_view>* pending);
 
-  std::string_view listing_;
+  const ListingLines& lines_;
   ListingScan* scan_;
   bool filter_directives_;
   bool dollar_labels_;
@@ -79,9 +80,9 @@ class UsageScanner {
   std::vector<std::pair<std::string_view, std::string_view>> alias_uses_;
 };
 
-void UsageScanner::feed(std::string_view line) {
+void UsageScanner::feed(std::string_view line, size_t offset, size_t next) {
   BlockMarks marks = blockMarks(line);
-  recordRareLine(line, marks);
+  recordRareLine(line, offset, marks);
   trackBlocks(line, marks);
   if (custom_asm_depth_ > 0) {
     line = fixLabelIndentation(line);
@@ -92,11 +93,10 @@ void UsageScanner::feed(std::string_view line) {
     trackAssignment(line);
   }
   trackDeclarations(line, head);
-  trackUses(line, head, marks);
+  trackUses(line, head, marks, offset, next);
 }
 
-void UsageScanner::recordRareLine(std::string_view line, const BlockMarks& marks) {
-  size_t offset = static_cast<size_t>(line.data() - listing_.data());
+void UsageScanner::recordRareLine(std::string_view line, size_t offset, const BlockMarks& marks) {
   if (marks.inst) {
     scan_->inst_lines.push_back(offset);
   }
@@ -187,7 +187,8 @@ void UsageScanner::trackDeclarations(std::string_view line, const LineHead& head
   }
 }
 
-void UsageScanner::trackUses(std::string_view line, const LineHead& head, const BlockMarks& marks) {
+void UsageScanner::trackUses(std::string_view line, const LineHead& head, const BlockMarks& marks,
+                             size_t offset, size_t next) {
   bool is_directive = head.first == '.';
   char kind = head.directive.empty() ? '\0' : head.directive[0];
   bool function_type = (kind == 't' || kind == 'p') && definesFunction(line);
@@ -210,7 +211,7 @@ void UsageScanner::trackUses(std::string_view line, const LineHead& head, const 
   if (in_function_) {
     markUsedFrom(line);
   } else {
-    addWeakLine(line);
+    addWeakLine(offset, next);
   }
 }
 
@@ -219,7 +220,7 @@ void UsageScanner::markUsedFrom(std::string_view line) {
                      [&](std::string_view token) { scan_->used.insert(token); });
 }
 
-void UsageScanner::addWeakLine(std::string_view line) {
+void UsageScanner::addWeakLine(size_t offset, size_t next) {
   if (!group_open_ || current_labels_.empty()) {
     return;
   }
@@ -231,18 +232,17 @@ void UsageScanner::addWeakLine(std::string_view line) {
     current_recorded_ = true;
   }
   Group& group = groups_.back();
-  size_t offset = static_cast<size_t>(line.data() - listing_.data());
   if (group.data_begin == kNoOffset) {
     group.data_begin = offset;
   }
-  group.data_end = offset + line.size();
+  group.data_end = next;
 }
 
 void UsageScanner::expandGroup(Group* group, std::vector<std::string_view>* pending) {
   group->expanded = true;
   // The span also holds lines that were not weak data (comments, other directives, code);
   // only data lines that do not start at column 0 contribute, as in the scan.
-  LineReader reader(listing_.substr(group->data_begin, group->data_end - group->data_begin));
+  ListingReader reader(lines_, group->data_begin, group->data_end);
   std::string_view line;
   while (reader.next(&line)) {
     if (line.empty() || line[0] == '.' || !isDataDefinition(line)) {
@@ -299,17 +299,17 @@ void UsageScanner::resolveWeakUses() {
 
 }  // namespace
 
-ListingScan scanListing(std::string_view listing, bool filter_directives) {
+ListingScan scanListing(const ListingLines& lines, bool filter_directives) {
   // '$' starts symbols only in listings with "$name:" labels (MIPS), which are rare: scan
   // without it and again with it if such a label turns up.
   for (bool dollar_labels : {false, true}) {
     ListingScan scan;
-    UsageScanner scanner(listing, &scan, filter_directives, dollar_labels);
-    LineReader reader(listing);
+    UsageScanner scanner(lines, &scan, filter_directives, dollar_labels);
+    ListingReader reader(lines);
     std::string_view line;
     while (reader.next(&line)) {
       ++scan.line_count;
-      scanner.feed(line);
+      scanner.feed(line, reader.offset(), reader.position());
     }
     if (!scanner.needsDollarLabels()) {
       scanner.resolveWeakUses();

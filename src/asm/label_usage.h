@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "asm/line_reader.h"
 #include "asm/source_map.h"
 #include "asm/symbol_set.h"
 
@@ -50,7 +51,7 @@ class OffsetCursor {
 };
 
 // Runs the first pass. `filter_directives` mirrors the directives filter: with it off every
-// symbol on a non-directive line counts as used.
-ListingScan scanListing(std::string_view listing, bool filter_directives);
+// symbol on a non-directive line counts as used. The result views `lines`' text.
+ListingScan scanListing(const ListingLines& lines, bool filter_directives);
 
 }  // namespace cex

@@ -3,93 +3,29 @@
 #include <algorithm>
 
 #include "asm/asm_text.h"
-#include "asm/line_reader.h"
 #include "asm/source_map.h"
 
 namespace cex {
 
-namespace {
-
-bool isLineBreak(char c) {
-  return c == '\n' || c == '\r';
-}
-
-// End of a block comment that opens (after tabs and spaces) at `line_start`, with the
-// whitespace after it, or npos when none opens there or it is never closed.
-size_t blockCommentEnd(std::string_view text, size_t line_start) {
-  size_t i = line_start;
-  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
-    ++i;
-  }
-  if (text.compare(i, 2, "/*") != 0) {
-    return std::string_view::npos;
-  }
-  size_t close = text.find("*/", i + 2);
-  if (close == std::string_view::npos) {
-    return std::string_view::npos;
-  }
-  return skipBlanks(text, close + 2);
-}
-
-// Start of the first line that begins at or after `pos` (text.size() or more at the end).
-size_t nextLineStart(std::string_view text, size_t pos) {
-  if (pos == 0 || pos > text.size() || isLineBreak(text[pos - 1])) {
-    return pos;
-  }
-  while (pos < text.size() && !isLineBreak(text[pos])) {
-    ++pos;
-  }
-  return pos + 1;
-}
-
-}  // namespace
-
-std::optional<std::string> stripBlockComments(std::string_view text) {
-  if (text.find("/*") == std::string_view::npos) {
-    return std::nullopt;
-  }
-  std::string out;
-  size_t copied = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = blockCommentEnd(text, pos);
-    if (end == std::string_view::npos) {
-      pos = nextLineStart(text, pos + 1);
-      continue;
-    }
-    out.append(text.substr(copied, pos - copied));
-    copied = end;
-    pos = nextLineStart(text, end);
-    if (end == text.size()) {
-      break;
-    }
-  }
-  if (copied == 0) {
-    return std::nullopt;
-  }
-  out.append(text.substr(copied));
-  return out;
-}
-
 TextAsmParser::TextAsmParser(std::string_view listing, const AsmFilters& filters)
-    : listing_(listing), filters_(filters) {}
+    : lines_(listing, filters.comment_only), filters_(filters) {}
 
 ParsedAsm TextAsmParser::parse() {
-  scan_ = scanListing(listing_, filters_.directives);
+  scan_ = scanListing(lines_, filters_.directives);
   block_end_cursor_.emplace(scan_.block_ends);
   inst_cursor_.emplace(scan_.inst_lines);
   equals_cursor_.emplace(scan_.equals_lines);
-  LineReader reader(listing_);
+  ListingReader reader(lines_);
   std::string_view line;
   while (reader.next(&line)) {
-    processLine(line, reader.position());
+    processLine(line, reader.offset(), reader.position());
   }
   finish();
   result_.filtered_count = scan_.line_count - static_cast<int64_t>(result_.lines.size());
   return std::move(result_);
 }
 
-void TextAsmParser::processLine(std::string_view line, size_t next_line_pos) {
+void TextAsmParser::processLine(std::string_view line, size_t offset, size_t next_line_pos) {
   // Most classifiers apply to lines starting with one particular character; `first` lets
   // each step skip the ones that cannot match.
   LineHead head = lineHead(line);
@@ -97,7 +33,6 @@ void TextAsmParser::processLine(std::string_view line, size_t next_line_pos) {
     maybeAddBlank();
     return;
   }
-  size_t offset = static_cast<size_t>(line.data() - listing_.data());
   updateState(line, head, block_end_cursor_->contains(offset));
   if (skipLibraryCode() || skipCommentOnly(line, head.first)) {
     return;
@@ -335,15 +270,15 @@ bool TextAsmParser::isUserFunctionFrom(size_t pos) {
   }
   // Scan to the end of the block for a location in the user's own file.
   auto block_end = std::lower_bound(scan_.block_ends.begin(), scan_.block_ends.end(), pos);
-  size_t end = block_end == scan_.block_ends.end() ? listing_.size() : *block_end;
-  LineReader reader(listing_.substr(0, end), pos);
+  size_t end = block_end == scan_.block_ends.end() ? lines_.listing().size() : *block_end;
+  ListingReader reader(lines_, pos, end);
   std::string_view line;
   bool user = false;
   while (reader.next(&line)) {
     SourceDirective directive = parseSourceDirective(line, scan_.files, true);
     if (directive.effect == SourceEffect::Set && directive.source.mainsource.value_or(false)) {
       user = true;
-      end = static_cast<size_t>(line.data() - listing_.data());
+      end = reader.offset();
       break;
     }
   }

@@ -10,12 +10,14 @@
 #include "asm/asm_classify.h"
 #include "asm/asm_result.h"
 #include "asm/label_usage.h"
+#include "asm/line_reader.h"
 
 namespace cex {
 
 // The second pass over a GNU-style listing: decides line by line what the filters keep,
 // tracks the current source location and records label definitions. One instance parses one
-// listing; `listing` must outlive it.
+// listing; `listing` must outlive it. With the commentOnly filter, block comments that open a
+// line are skipped as the lines are read (see ListingLines).
 class TextAsmParser {
  public:
   TextAsmParser(std::string_view listing, const AsmFilters& filters);
@@ -43,7 +45,7 @@ class TextAsmParser {
     DefinitionKind kind = DefinitionKind::Label;
   };
 
-  void processLine(std::string_view line, size_t next_line_pos);
+  void processLine(std::string_view line, size_t offset, size_t next_line_pos);
   void updateState(std::string_view line, const LineHead& head, bool block_end);
   void applySourceDirective(std::string_view line);
   bool skipLibraryCode();
@@ -64,7 +66,7 @@ class TextAsmParser {
   bool isUserFunctionFrom(size_t pos);
   void finish();
 
-  std::string_view listing_;
+  ListingLines lines_;
   const AsmFilters& filters_;
   ListingScan scan_;
   ParsedAsm result_;
@@ -102,10 +104,5 @@ class TextAsmParser {
   std::string scratch_;
   std::vector<OperandRef> refs_;
 };
-
-// Removes block comments that start a line ("/* ... */", possibly spanning lines) together
-// with the whitespace after them, as the commentOnly filter does before splitting lines.
-// Returns nullopt when there is none, so the caller can keep using the original text.
-std::optional<std::string> stripBlockComments(std::string_view text);
 
 }  // namespace cex

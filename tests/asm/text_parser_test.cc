@@ -2,6 +2,7 @@
 // expectations, for instance), and the exact JSON shape of the result.
 
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -135,6 +136,46 @@ TEST(AsmTextParserTest, QuotedLabelsAreDefinedAndReferenced) {
   const AsmLine& jump = parsed.lines.back();
   ASSERT_EQ(jump.labels.size(), 1u);
   EXPECT_EQ(jump.labels[0].name, "\"x.y\"");
+}
+
+std::vector<std::string> texts(const ParsedAsm& parsed) {
+  std::vector<std::string> out;
+  for (const AsmLine& line : parsed.lines) {
+    out.push_back(line.text);
+  }
+  return out;
+}
+
+TEST(AsmTextParserTest, BlockCommentsOpeningALineGoWithTheWhitespaceAfterThem) {
+  std::string listing =
+      "\t/* one\n"
+      "   two */ \n"
+      "\n"
+      "\tmovl\t$1, %eax /* kept */\n"
+      "/* a */ /* b */ ret\n"
+      "\t/* never closed\n"
+      "nop\n";
+  AsmFilters filters;
+  filters.labels = filters.directives = false;
+  ParsedAsm parsed = parse(listing, filters);
+  // The whitespace after a comment includes newlines and the next line's indent; text after a
+  // comment on its closing line is a line of its own, where no other comment is stripped.
+  EXPECT_EQ(texts(parsed), (std::vector<std::string>{"movl    $1, %eax /* kept */", "/* b */ ret",
+                                                     "        /* never closed", "nop"}));
+  EXPECT_EQ(parsed.filtered_count, 0);
+
+  // Without the commentOnly filter every line stays as it is.
+  filters.comment_only = false;
+  EXPECT_EQ(parse(listing, filters).lines.size(), 7u);
+}
+
+TEST(AsmTextParserTest, BlockCommentAfterALoneCarriageReturnJoinsItsNeighbours) {
+  // A lone '\r' starts a line for comment stripping but does not end one, so the text on
+  // either side of the comment becomes one line.
+  ParsedAsm parsed = parse("a\r/* c */b\n.L1: \r/* x */\n\r/* q */\tcall .L1\n", AsmFilters{});
+  EXPECT_EQ(texts(parsed), (std::vector<std::string>{"a\rb", ".L1: \rcall .L1"}));
+  ASSERT_EQ(parsed.label_definitions.size(), 1u);
+  EXPECT_EQ(parsed.label_definitions[0].first, ".L1");
 }
 
 TEST(AsmJsonTest, LinesHaveTheApiShape) {
