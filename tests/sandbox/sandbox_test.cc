@@ -190,6 +190,7 @@ int main(void) {
   int children = -1;
   ASSERT_EQ(std::sscanf(r->stdout_data.c_str(), "refused after %d", &children), 1)
       << r->stdout_data;
+  std::printf("fork bomb: %s", r->stdout_data.c_str());
   // The user-program profile allows 14 processes, the program itself being one.
   EXPECT_LE(children, 13);
   EXPECT_GE(children, 5);
@@ -230,6 +231,9 @@ int main(void) {
   auto r = runner().run(spec);
   ASSERT_TRUE(r.ok()) << r.status().toString();
   EXPECT_NE(r->exit_code, 0);
+  size_t last_line = r->stdout_data.rfind('\n', r->stdout_data.size() - 2);
+  std::printf("balloon: exit=%d signal=%d oom_killed=%d last=%s", r->exit_code, r->term_signal,
+              r->oom_killed, r->stdout_data.substr(last_line + 1).c_str());
   EXPECT_EQ(r->stdout_data.find("\n300\n"), std::string::npos) << "grew past the limit";
   if (hasCgroups()) {
     EXPECT_TRUE(r->oom_killed);
