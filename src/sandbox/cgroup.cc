@@ -162,10 +162,10 @@ Status writeCgroupFile(const std::string& path, std::string_view value) {
 
 Status makeCgroupDir(const std::string& path) {
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-    return Status::fromErrno("mkdir " + path, errno);
+    return Status::fromErrno("cgroup: cannot create " + path, errno);
   }
   if (::access(joinPath(path, "cgroup.procs").c_str(), W_OK) != 0) {
-    return Status::fromErrno("cgroup " + path, errno);
+    return Status::fromErrno("cgroup: cannot move processes into " + path, errno);
   }
   return Status::ok();
 }

@@ -112,8 +112,7 @@ Status checkReachable(const std::string& path, const Credentials& c) {
        slash = path.find('/', slash + 1)) {
     std::string dir = path.substr(0, slash);
 
-    struct stat st {};
-
+    struct stat st = {};
     if (::stat(dir.c_str(), &st) == 0 && !searchableBy(st, c)) {
       return Status::unavailable("sandbox: " + dir + " is not searchable by uid " +
                                  std::to_string(c.uid) + ", so " + path +
@@ -162,6 +161,24 @@ void awaitExit(int pidfd, std::chrono::milliseconds timeout) {
   ::poll(&pfd, 1, static_cast<int>(timeout.count()));
 }
 
+// Turns what bubblewrap reported into the run's result.
+Result<ProcessResult> interpret(ProcessResult result) {
+  // bubblewrap reports a death by signal n as 128+n, like a shell.
+  if (result.term_signal == 0 && result.exit_code > 128 && result.exit_code < 128 + NSIG) {
+    result.term_signal = result.exit_code - 128;
+  }
+  // A sandbox that could not be set up is an error of cex, not a result of the command.
+  if (result.exit_code != 1 || !result.stdout_data.empty() ||
+      !result.stderr_data.starts_with(kBwrapErrorPrefix)) {
+    return result;
+  }
+  std::string said(trim(result.stderr_data));
+  if (said.find("execvp") != std::string::npos && said.find("No such file") != std::string::npos) {
+    return Status::notFound("sandbox: " + said);
+  }
+  return Status::unavailable("sandbox: " + said);
+}
+
 // A process started by bubblewrap, between the spawn and the end of the run.
 struct Launch {
   pid_t bwrap = -1;       // our child; its process group holds bubblewrap's processes
@@ -192,10 +209,13 @@ class SandboxRunner : public ProcessRunner {
   }
 
   Status prepare(const ProcessSpec& spec) const;
+  Status checkWritable(const std::string& path) const;
   std::vector<ResourceLimit> rlimitsFor(const ProcessSpec& spec, const SandboxLimits& limits) const;
   std::vector<std::string> command(const ProcessSpec& spec, const SandboxLimits& limits) const;
-  Result<Launch> launch(const ProcessSpec& spec, const SandboxLimits& limits,
-                        const RunCgroup* cgroup) const;
+  Result<std::unique_ptr<RunCgroup>> cgroupFor(const SandboxLimits& limits) const;
+  Result<RunPipes> pipesFor(const ProcessSpec& spec) const;
+  Result<Launch> spawn(const ProcessSpec& spec, const SandboxLimits& limits, RunPipes& p) const;
+  Status release(Launch& launch, RunPipes& p, const RunCgroup* cgroup) const;
   Status abandon(Launch& launch, Status why) const;
   ProcessResult pump(Launch& launch, const ProcessSpec& spec, const RunCgroup* cgroup,
                      Clock::time_point start) const;
@@ -228,8 +248,7 @@ std::string SandboxRunner::name() const {
 }
 
 std::string SandboxRunner::describe() const {
-  std::string who = credentials_ ? "host uid " + std::to_string(credentials_->uid)
-                                 : "host uid " + std::to_string(::geteuid());
+  uid_t host_uid = credentials_ ? credentials_->uid : ::geteuid();
   std::string limits =
       cgroups_ ? cgroups_->describe()
                : "no cgroup (" + no_cgroup_reason_ +
@@ -237,8 +256,8 @@ std::string SandboxRunner::describe() const {
                      "RLIMIT_NPROC (counted per user namespace, set inside the sandbox), CPU "
                      "by RLIMIT_CPU per process";
   return "sandbox " + name() + ": " + config_.bwrap_path + ", uid " + std::to_string(config_.uid) +
-         " inside (" + who + "), seccomp denies " + std::to_string(deniedSyscalls().size()) +
-         " calls; " + limits;
+         " inside (host uid " + std::to_string(host_uid) + "), seccomp denies " +
+         std::to_string(deniedSyscalls().size()) + " calls; " + limits;
 }
 
 Status SandboxRunner::prepare(const ProcessSpec& spec) const {
@@ -249,32 +268,48 @@ Status SandboxRunner::prepare(const ProcessSpec& spec) const {
     return s;
   }
   for (const auto& path : spec.writable_paths) {
-    struct stat st {};
-
-    if (!path.starts_with('/') || path == "/" || ::stat(path.c_str(), &st) != 0) {
-      return Status::invalidArgument("sandbox: writable path " + path +
-                                     " must be an existing absolute path other than /");
-    }
-    // The run's host user must own what it writes to.
-    if (credentials_ && st.st_uid != credentials_->uid &&
-        ::chown(path.c_str(), credentials_->uid, credentials_->gid) != 0) {
-      return Status::fromErrno("sandbox: chown " + path, errno);
+    if (Status s = checkWritable(path); !s.isOk()) {
+      return s;
     }
   }
-  if (credentials_) {
-    for (const auto* paths : {&spec.writable_paths, &spec.readonly_paths}) {
-      for (const auto& path : *paths) {
-        if (Status s = checkReachable(path, *credentials_); !s.isOk()) {
-          return s;
-        }
+  if (!credentials_) {
+    return Status::ok();
+  }
+
+  // Runs are another host user than cex: it must reach every path, and own the writable ones.
+  for (const auto* paths : {&spec.writable_paths, &spec.readonly_paths}) {
+    for (const auto& path : *paths) {
+      if (Status s = checkReachable(path, *credentials_); !s.isOk()) {
+        return s;
       }
+    }
+  }
+  for (const auto& path : spec.writable_paths) {
+    if (::chown(path.c_str(), credentials_->uid, credentials_->gid) != 0) {
+      return Status::fromErrno("sandbox: chown " + path, errno);
     }
   }
   return Status::ok();
 }
 
-Result<Launch> SandboxRunner::launch(const ProcessSpec& spec, const SandboxLimits& limits,
-                                     const RunCgroup* cgroup) const {
+// A writable path must be a private directory: a shared one (/tmp, a home) would hand the run
+// more than its own files, and giving it to the run's host user would change the host. When
+// cex is root only directories it made itself (or already gave away) qualify.
+Status SandboxRunner::checkWritable(const std::string& path) const {
+  struct stat st = {};
+  if (!path.starts_with('/') || ::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+      (st.st_mode & S_IWOTH) != 0) {
+    return Status::invalidArgument("sandbox: writable path " + path +
+                                   " must be an existing private directory (absolute, not a "
+                                   "link, not writable by others)");
+  }
+  if (credentials_ && st.st_uid != credentials_->uid && st.st_uid != ::geteuid()) {
+    return Status::invalidArgument("sandbox: writable path " + path + " belongs to another user");
+  }
+  return Status::ok();
+}
+
+Result<RunPipes> SandboxRunner::pipesFor(const ProcessSpec& spec) const {
   auto pipes = makeRunPipes();
   if (!pipes.ok()) {
     return pipes.status();
@@ -290,7 +325,11 @@ Result<Launch> SandboxRunner::launch(const ProcessSpec& spec, const SandboxLimit
   if (!s.isOk()) {
     return s;
   }
+  return pipes;
+}
 
+Result<Launch> SandboxRunner::spawn(const ProcessSpec& spec, const SandboxLimits& limits,
+                                    RunPipes& p) const {
   SpawnRequest request;
   request.argv = command_.build(spec, command(spec, limits), limits);
   request.limits = rlimitsFor(spec, limits);
@@ -302,7 +341,7 @@ Result<Launch> SandboxRunner::launch(const ProcessSpec& spec, const SandboxLimit
     return pid.status();
   }
 
-  // From here on only bubblewrap holds its ends; ours close so EOF means it is gone.
+  // From here on only bubblewrap holds its ends; ours close so that EOF means it is gone.
   Launch launch;
   launch.bwrap = *pid;
   launch.in = std::move(p.in.write);
@@ -312,24 +351,24 @@ Result<Launch> SandboxRunner::launch(const ProcessSpec& spec, const SandboxLimit
                            &p.seccomp.read, &p.passwd.read, &p.group.read}) {
     theirs->reset(-1);
   }
+  return launch;
+}
 
+Status SandboxRunner::release(Launch& launch, RunPipes& p, const RunCgroup* cgroup) const {
   auto init = readChildPid(p.info.read.get(), Clock::now() + kStartTimeout);
   if (!init.ok()) {
-    return abandon(launch, init.status());
+    return init.status();
   }
   launch.init = *init;
   launch.init_pidfd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, *init, 0)));
+
   // Every process of the run will descend from the init, still waiting before the command.
   if (cgroup != nullptr) {
-    if (Status c = cgroup->addProcess(launch.init); !c.isOk()) {
-      return abandon(launch, c);
+    if (Status s = cgroup->addProcess(launch.init); !s.isOk()) {
+      return s;
     }
   }
-  // The sandbox has waited for this byte; from now on it runs the command.
-  if (Status w = writeAllToFd(p.block.write.get(), "x", "sandbox release"); !w.isOk()) {
-    return abandon(launch, w);
-  }
-  return launch;
+  return writeAllToFd(p.block.write.get(), "x", "sandbox release");
 }
 
 // The rlimits of a run, set before bubblewrap starts so that every process inherits them.
@@ -396,11 +435,20 @@ ProcessResult SandboxRunner::pump(Launch& launch, const ProcessSpec& spec, const
       cgroup->killAll();
     }
   };
-  ProcessPump pump(spec, launch.bwrap, std::move(launch.in), std::move(launch.out),
+  ProcessPump loop(spec, launch.bwrap, std::move(launch.in), std::move(launch.out),
                    std::move(launch.err), kill_all, &result);
-  pump.run(start);
+  loop.run(start);
   awaitExit(init_pidfd, kTeardownTimeout);
   return result;
+}
+
+Result<std::unique_ptr<RunCgroup>> SandboxRunner::cgroupFor(const SandboxLimits& limits) const {
+  if (!cgroups_) {
+    return std::unique_ptr<RunCgroup>();
+  }
+  // The sandbox's own init is one more process than the run asked for.
+  return cgroups_->createRun(
+      {limits.memory_bytes, limits.max_processes + 1, limits.cpu_millis_per_second});
 }
 
 Result<ProcessResult> SandboxRunner::run(const ProcessSpec& spec) {
@@ -409,43 +457,33 @@ Result<ProcessResult> SandboxRunner::run(const ProcessSpec& spec) {
   }
   ignoreSigpipeOnce();
   const SandboxLimits& limits = limitsFor(spec.profile);
-  std::unique_ptr<RunCgroup> cgroup;
-  if (cgroups_) {
-    // The sandbox's own init is one more process than the run asked for.
-    auto made = cgroups_->createRun(
-        {limits.memory_bytes, limits.max_processes + 1, limits.cpu_millis_per_second});
-    if (!made.ok()) {
-      return made.status();
-    }
-    cgroup = std::move(*made);
+  auto cgroup = cgroupFor(limits);
+  if (!cgroup.ok()) {
+    return cgroup.status();
   }
 
   Clock::time_point start = Clock::now();
-  auto launched = launch(spec, limits, cgroup.get());
+  auto pipes = pipesFor(spec);
+  if (!pipes.ok()) {
+    return pipes.status();
+  }
+  auto launched = spawn(spec, limits, *pipes);
   if (!launched.ok()) {
     return launched.status();
   }
-  ProcessResult result = pump(*launched, spec, cgroup.get(), start);
+  if (Status s = release(*launched, *pipes, cgroup->get()); !s.isOk()) {
+    return abandon(*launched, s);
+  }
+  ProcessResult result = pump(*launched, spec, cgroup->get(), start);
   result.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  if (cgroup) {
-    CgroupUsage usage = cgroup->usage();
+
+  if (*cgroup) {
+    CgroupUsage usage = (*cgroup)->usage();
     result.oom_killed = usage.oom_killed;
     result.process_limit_hit = usage.process_limit_hit;
-    cgroup.reset();
+    cgroup->reset();  // kills stragglers and removes the cgroup before we answer
   }
-
-  // bubblewrap reports a death by signal n as 128+n, like a shell.
-  if (result.term_signal == 0 && result.exit_code > 128 && result.exit_code < 128 + NSIG) {
-    result.term_signal = result.exit_code - 128;
-  }
-  // A sandbox that could not be set up is an error of cex, not a result of the command.
-  if (result.exit_code == 1 && result.stdout_data.empty() &&
-      result.stderr_data.starts_with(kBwrapErrorPrefix)) {
-    std::string said(trim(result.stderr_data));
-    return said.find("execvp") != std::string::npos ? Status::notFound("sandbox: " + said)
-                                                    : Status::unavailable("sandbox: " + said);
-  }
-  return result;
+  return interpret(std::move(result));
 }
 
 // What a run must see for the sandbox to count as working, checked once at creation.
@@ -562,12 +600,17 @@ Result<std::unique_ptr<ProcessRunner>> makeSandboxRunner(const SandboxConfig& co
   if (Status s = selfTest(*runner, config); !s.isOk()) {
     return s;
   }
+  if (!no_cgroup_reason.empty()) {
+    spdlog::warn("sandbox degraded: no cgroup, limits by rlimits only reason=\"{}\"",
+                 no_cgroup_reason);
+  }
   return std::unique_ptr<ProcessRunner>(std::move(runner));
 }
 
 Result<std::unique_ptr<ProcessRunner>> makeProcessRunner(std::string_view mode,
                                                          const SandboxConfig& config) {
   if (mode == "none") {
+    spdlog::warn("sandbox none: compilers and programs run without isolation");
     return makeDirectRunner();
   }
   if (mode == "bwrap") {

@@ -279,3 +279,81 @@ TEST_F(SandboxTest, FillingTheWorkingDirectoryStopsAtTheFileSizeLimit) {
 
 }  // namespace
 }  // namespace cex
+
+namespace cex {
+namespace {
+
+TEST_F(SandboxTest, WritablePathsMustBePrivateDirectories) {
+  auto shared = TempDir::create("/tmp", "cex-sandbox-shared-");
+  ASSERT_TRUE(shared.ok());
+  ASSERT_EQ(::chmod(shared->path().c_str(), 0777), 0);
+  struct stat before = {};
+  ASSERT_EQ(::stat(shared->path().c_str(), &before), 0);
+  std::string link = dir() + "-link";
+  ASSERT_EQ(::symlink(dir().c_str(), link.c_str()), 0);
+
+  for (const std::string& path : {shared->path(), link, dir() + "/missing", std::string("rel")}) {
+    ProcessSpec spec = shell("true");
+    spec.writable_paths = {path};
+    auto r = runner().run(spec);
+    ASSERT_FALSE(r.ok()) << path;
+    EXPECT_EQ(r.status().code(), StatusCode::InvalidArgument) << path;
+  }
+  ::unlink(link.c_str());
+  struct stat after = {};
+  ASSERT_EQ(::stat(shared->path().c_str(), &after), 0);
+  EXPECT_EQ(after.st_uid, before.st_uid);  // a refused path is left as it was
+}
+
+TEST_F(SandboxTest, SetupFailuresAreErrorsNotResults) {
+  ProcessSpec spec = shell("true");
+  spec.cwd = "/nonexistent-cex-dir";  // not in the sandbox's view
+  auto r = runner().run(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::Unavailable);
+  EXPECT_NE(r.status().message().find("bwrap"), std::string::npos) << r.status().toString();
+}
+
+TEST(SandboxCreationTest, MissingBubblewrapIsExplained) {
+  SandboxConfig config;
+  config.bwrap_path = "/nonexistent/bwrap";
+  auto r = makeSandboxRunner(config);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::Unavailable);
+  EXPECT_NE(r.status().message().find("bubblewrap not found"), std::string::npos);
+}
+
+TEST(SandboxCreationTest, RequiredCgroupsFailClosedWithoutThem) {
+  SandboxConfig config;
+  config.cgroups = CgroupPolicy::Required;
+  auto r = makeSandboxRunner(config);
+  if (CgroupManager::create({}).ok()) {
+    ASSERT_TRUE(r.ok()) << r.status().toString();
+    EXPECT_NE((*r)->name().find("cgroup"), std::string::npos);
+  } else {
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("cgroups required"), std::string::npos)
+        << r.status().toString();
+  }
+}
+
+TEST(SandboxCreationTest, RlimitsOnlyWhenCgroupsAreOff) {
+  SandboxConfig config;
+  config.cgroups = CgroupPolicy::Off;
+  auto r = makeSandboxRunner(config);
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  EXPECT_EQ((*r)->name(), "bwrap+rlimits");
+  EXPECT_NE((*r)->describe().find("RLIMIT_NPROC"), std::string::npos);
+}
+
+TEST(SandboxCreationTest, ModesByName) {
+  auto none = makeProcessRunner("none", SandboxConfig{});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ((*none)->name(), "none");
+  auto bogus = makeProcessRunner("nsjail", SandboxConfig{});
+  ASSERT_FALSE(bogus.ok());
+  EXPECT_EQ(bogus.status().code(), StatusCode::InvalidArgument);
+}
+
+}  // namespace
+}  // namespace cex
