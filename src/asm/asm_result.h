@@ -1,17 +1,48 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace cex {
 
+// A source file name, or none. Every line from one file shares one immutable string, so a
+// copy costs a reference count instead of an allocation: a listing has millions of lines and
+// a few dozen files. Reads like std::optional<std::string>.
+class AsmFileName {
+ public:
+  AsmFileName() = default;
+  explicit AsmFileName(std::string_view name)
+      : name_(std::make_shared<const std::string>(name)) {}
+
+  // Replaces the name (for this line only; others sharing the old one keep it).
+  AsmFileName& operator=(std::string_view name) {
+    name_ = std::make_shared<const std::string>(name);
+    return *this;
+  }
+
+  explicit operator bool() const { return name_ != nullptr; }
+  const std::string& operator*() const { return *name_; }
+  const std::string* operator->() const { return name_.get(); }
+  void reset() { name_.reset(); }
+
+  // Equal only when there is a name and it is `name`.
+  friend bool operator==(const AsmFileName& a, std::string_view name) {
+    return a.name_ != nullptr && *a.name_ == name;
+  }
+
+ private:
+  std::shared_ptr<const std::string> name_;
+};
+
 // Where an output line came from, as the compiler's debug directives say.
 struct AsmSource {
-  // nullopt means the user's main file (serialised as "file": null).
-  std::optional<std::string> file;
+  // None means the user's main file (serialised as "file": null).
+  AsmFileName file;
   int line = 0;
   // 0 means no column (the key is then omitted), unless keep_zero_column is set.
   int column = 0;

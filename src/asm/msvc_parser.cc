@@ -200,8 +200,8 @@ struct MasmFunction {
   std::string name;
   bool has_name = false;
   std::optional<int> initial_line;
-  // Unset until a "; File" comment is seen; then nullopt-inside means the user's file.
-  std::optional<std::optional<std::string>> file;
+  // Unset until a "; File" comment is seen; then no name inside means the user's file.
+  std::optional<AsmFileName> file;
 };
 
 // Orders functions the way the reference does: the user's file first, then other files by
@@ -248,7 +248,7 @@ class MasmParser {
   MasmFunction* function_ = nullptr;
   std::optional<AsmLine> postfix_;
   bool seen_end_ = false;
-  std::optional<std::string> current_file_;
+  AsmFileName current_file_;
   int current_line_ = 0;
   std::unordered_set<std::string> data_labels_;
   std::unordered_set<std::string> data_labels_used_;
@@ -310,7 +310,7 @@ void MasmParser::processLine(std::string_view line) {
 void MasmParser::trackLocation(std::string_view line) {
   if (hasPrefixAt(line, 0, "; File ") && line.size() > 7) {
     std::string_view file = line.substr(7);
-    current_file_ = isMainSourcePath(file) ? std::nullopt : std::optional<std::string>(file);
+    current_file_ = isMainSourcePath(file) ? AsmFileName() : AsmFileName(file);
     if (function_ && !function_->file) {
       function_->file = current_file_;
     }

@@ -62,13 +62,26 @@ SourceDirective setTo(AsmSource source) {
   return d;
 }
 
+// What makeSource builds for the file's masked name, sharing the name.
+AsmSource sourceIn(const SourceFileTable::File& file, int line, bool dont_mask) {
+  AsmSource source;
+  source.line = line;
+  if (dont_mask) {
+    source.file = file.masked;
+    source.mainsource = file.main;
+  } else if (!file.main) {
+    source.file = file.masked;
+  }
+  return source;
+}
+
 SourceDirective fileSource(const SourceFileTable& files, int64_t file, int64_t line,
                            std::optional<int64_t> column, bool dont_mask) {
-  auto name = files.maskedName(file);
-  if (!name) {
+  const SourceFileTable::File* known = files.find(file);
+  if (known == nullptr) {
     return {};
   }
-  AsmSource source = makeSource(*name, clampToInt(line), dont_mask);
+  AsmSource source = sourceIn(*known, clampToInt(line), dont_mask);
   if (column && *column != 0) {
     source.column = clampToInt(*column);
   }
@@ -96,10 +109,12 @@ SourceDirective parseCvLoc(std::string_view line, size_t pos, const SourceFileTa
       return {};
     }
   }
-  auto name = files.maskedName(values[1]);
-  AsmSource source =
-      makeSource(name.value_or(std::string_view()), clampToInt(values[2]), dont_mask);
-  if (!name) {
+  // An unknown file gives no name, though with dont_mask it is still marked as not the main
+  // one, like an empty path.
+  const SourceFileTable::File* known = files.find(values[1]);
+  AsmSource source = known != nullptr ? sourceIn(*known, clampToInt(values[2]), dont_mask)
+                                      : makeSource({}, clampToInt(values[2]), dont_mask);
+  if (known == nullptr) {
     source.file.reset();
   }
   if (values[3] != 0) {
@@ -176,24 +191,22 @@ void SourceFileTable::addIfFileDirective(std::string_view line) {
   std::string_view file_name;
   size_t second = pos;
   bool has_second = readBlanks(line, &second) && readQuoted(line, &second, &file_name);
+  std::string path;
   if (has_second && !cv && line.find(".cv_file") == std::string_view::npos) {
-    files_[number] = file_name[0] == '/' ? std::string(file_name)
-                                         : std::string(name) + "/" + std::string(file_name);
+    path = file_name[0] == '/' ? std::string(file_name)
+                               : std::string(name) + "/" + std::string(file_name);
   } else {
-    files_[number] = std::string(name);
+    path = std::string(name);
   }
+  std::string_view masked = maskRootDir(path);
+  File& file = files_[number];
+  file.masked = masked.empty() ? AsmFileName() : AsmFileName(masked);
+  file.main = isMainSourcePath(masked);
 }
 
-std::optional<std::string_view> SourceFileTable::maskedName(int64_t number) const {
+const SourceFileTable::File* SourceFileTable::find(int64_t number) const {
   auto it = files_.find(number);
-  if (it == files_.end()) {
-    return std::nullopt;
-  }
-  std::string_view masked = maskRootDir(it->second);
-  if (masked.empty()) {
-    return std::nullopt;
-  }
-  return masked;
+  return it == files_.end() || !it->second.masked ? nullptr : &it->second;
 }
 
 std::string_view maskRootDir(std::string_view path) {
@@ -228,10 +241,10 @@ AsmSource makeSource(std::string_view path, int line, bool dont_mask_filenames) 
   source.line = line;
   bool main = isMainSourcePath(path);
   if (dont_mask_filenames) {
-    source.file = std::string(path);
+    source.file = path;
     source.mainsource = main;
   } else if (!main) {
-    source.file = std::string(path);
+    source.file = path;
   }
   return source;
 }

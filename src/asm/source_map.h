@@ -13,15 +13,20 @@ namespace cex {
 // ".cv_file N "name" ..." directives. Later directives for a number replace earlier ones.
 class SourceFileTable {
  public:
+  // A file as sources name it, worked out once per directive rather than once per line.
+  struct File {
+    AsmFileName masked;  // the name with compiler temp-dir prefixes removed (never empty)
+    bool main = false;   // the user's own source (see isMainSourcePath)
+  };
+
   // Records the file if `line` is such a directive.
   void addIfFileDirective(std::string_view line);
 
-  // The name for `number` with compiler temp-dir prefixes removed; nullopt when unknown or
-  // empty.
-  std::optional<std::string_view> maskedName(int64_t number) const;
+  // The file numbered `number`; nullptr when unknown or its masked name is empty.
+  const File* find(int64_t number) const;
 
  private:
-  std::unordered_map<int64_t, std::string> files_;
+  std::unordered_map<int64_t, File> files_;
 };
 
 // Strips the compiler's temp-dir prefix and a leading "/app/" from a path.
