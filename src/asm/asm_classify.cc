@@ -1,7 +1,6 @@
 #include "asm/asm_classify.h"
 
 #include <array>
-#include <cstring>
 
 namespace cex {
 
@@ -418,64 +417,58 @@ AppBlockMark appBlockMark(std::string_view line) {
 
 namespace {
 
-// Records what the keyword after the '.' at `dot` marks.
-void markKeywordAfterDot(std::string_view line, size_t dot, BlockMarks* marks) {
-  switch (dot + 1 < line.size() ? line[dot + 1] : '\0') {
+// Records what the keyword at `at` (just after a dot) marks.
+void markBlockKeyword(std::string_view line, size_t at, BlockMarks* marks) {
+  switch (line[at]) {
     case 'c':
-      marks->start_proc |= hasPrefixAt(line, dot + 1, "cfi_startproc");
-      marks->end_proc |= hasPrefixAt(line, dot + 1, "cfi_endproc");
+      marks->start_proc |= hasPrefixAt(line, at, "cfi_startproc");
+      marks->end_proc |= hasPrefixAt(line, at, "cfi_endproc");
       break;
     case 't':
-      marks->section |= hasPrefixAt(line, dot + 1, "text");
+      marks->section |= hasPrefixAt(line, at, "text");
       break;
     case 'd':
-      marks->section |= hasPrefixAt(line, dot + 1, "data");
+      marks->section |= hasPrefixAt(line, at, "data");
       break;
     case 's':
-      marks->section |= hasPrefixAt(line, dot + 1, "section");
+      marks->section |= hasPrefixAt(line, at, "section");
       break;
     case 'i':
-      marks->inst |= hasPrefixAt(line, dot + 1, "inst");
+      marks->inst |= hasPrefixAt(line, at, "inst");
       break;
     default:
       break;
   }
 }
 
+// Records what the keyword after the '.' at `dot` marks. Most dots start other names, so the
+// first letter is tested before anything is called.
+inline void markKeywordAfterDot(std::string_view line, size_t dot, BlockMarks* marks) {
+  char c = dot + 1 < line.size() ? line[dot + 1] : '\0';
+  if (c == 'c' || c == 't' || c == 'd' || c == 's' || c == 'i') {
+    markBlockKeyword(line, dot + 1, marks);
+  }
+}
+
 }  // namespace
 
-BlockMarks blockMarks(std::string_view line) {
+BlockMarks blockMarks(std::string_view line, size_t readable) {
   BlockMarks marks;
-  // Eight bytes at a time: a mask of the dots in each word, then each dot in turn.
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHighs = 0x8080808080808080ULL;
-  constexpr uint64_t kDots = kOnes * '.';
-  constexpr uint64_t kEquals = kOnes * '=';
-  // Exact per byte (no carry crosses bytes): the high bit of each byte of `x` that is zero.
-  auto zeroBytes = [](uint64_t x) {
-    return (((x & ~kHighs) + ~kHighs) | x | ~kHighs) ^ ~0ULL;
-  };
   size_t pos = 0;
-  for (; pos + 8 <= line.size(); pos += 8) {
-    uint64_t word;
-    std::memcpy(&word, line.data() + pos, 8);
-    marks.equals |= zeroBytes(word ^ kEquals) != 0;
-    uint64_t found = zeroBytes(word ^ kDots);
-    while (found != 0) {
-      markKeywordAfterDot(line, pos + static_cast<size_t>(__builtin_ctzll(found)) / 8, &marks);
-      found &= found - 1;
+  // Whole chunks while they are readable, masked to the line; each dot in turn.
+  for (; pos < line.size() && pos + 16 <= readable; pos += 16) {
+    uint32_t in_line = pos + 16 <= line.size() ? 0xFFFF : (1u << (line.size() - pos)) - 1;
+    marks.equals |= (matchMask16(line.data() + pos, '=') & in_line) != 0;
+    for (uint32_t dots = matchMask16(line.data() + pos, '.') & in_line; dots != 0;
+         dots &= dots - 1) {
+      markKeywordAfterDot(line, pos + static_cast<size_t>(__builtin_ctz(dots)), &marks);
     }
   }
-  if (pos < line.size()) {
-    // The tail as one zero-padded word; padding never looks like '.' or '='.
-    uint64_t word = 0;
-    std::memcpy(&word, line.data() + pos, line.size() - pos);
-    uint64_t valid = ~0ULL >> (64 - 8 * (line.size() - pos));
-    marks.equals |= (zeroBytes(word ^ kEquals) & valid) != 0;
-    uint64_t found = zeroBytes(word ^ kDots) & valid;
-    while (found != 0) {
-      markKeywordAfterDot(line, pos + static_cast<size_t>(__builtin_ctzll(found)) / 8, &marks);
-      found &= found - 1;
+  // The last bytes of a text, one at a time.
+  for (; pos < line.size(); ++pos) {
+    marks.equals |= line[pos] == '=';
+    if (line[pos] == '.') {
+      markKeywordAfterDot(line, pos, &marks);
     }
   }
   return marks;

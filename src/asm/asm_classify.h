@@ -132,7 +132,13 @@ struct BlockMarks {
   bool blockEnd() const { return end_proc || section; }
 };
 
-BlockMarks blockMarks(std::string_view line);
+// `readable` is how many bytes from line.data() may be read, at least line.size(): the scan
+// goes sixteen bytes at a time and may look past the line's end, though not past that.
+BlockMarks blockMarks(std::string_view line, size_t readable);
+
+inline BlockMarks blockMarks(std::string_view line) {
+  return blockMarks(line, line.size());
+}
 
 inline bool isBlockEnd(std::string_view line) {
   return blockMarks(line).blockEnd();

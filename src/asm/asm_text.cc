@@ -4,8 +4,6 @@
 
 namespace cex {
 
-namespace {}  // namespace
-
 size_t quotedStringEnd(std::string_view s, size_t open) {
   size_t i = open + 1;
   while (i < s.size()) {
@@ -86,19 +84,48 @@ bool isBlankLine(std::string_view s) {
   return skipBlanks(s, 0) == s.size();
 }
 
+namespace {
+
+// UTF-16 code units of one byte of UTF-8: none for a continuation byte, two for the lead byte
+// of a four-byte sequence.
+size_t utf16Units(char ch) {
+  auto c = static_cast<unsigned char>(ch);
+  if (c >= 0x80 && c < 0xC0) {
+    return 0;
+  }
+  return c >= 0xF0 ? 2 : 1;
+}
+
+}  // namespace
+
 size_t utf16Length(std::string_view s) {
+  // Listings are nearly all ASCII, where a chunk of sixteen bytes is sixteen units.
   size_t n = 0;
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c < 0x80 || c >= 0xC0) {
-      n += c >= 0xF0 ? 2 : 1;
+  size_t i = 0;
+  for (; i + 16 <= s.size(); i += 16) {
+    if (highBitMask16(s.data() + i) == 0) {
+      n += 16;
+      continue;
     }
+    for (size_t k = i; k < i + 16; ++k) {
+      n += utf16Units(s[k]);
+    }
+  }
+  for (; i < s.size(); ++i) {
+    n += utf16Units(s[i]);
   }
   return n;
 }
 
 std::string_view beforeComment(std::string_view line) {
-  for (size_t i = 0; i < line.size(); ++i) {
+  size_t i = 0;
+  for (; i + 16 <= line.size(); i += 16) {
+    uint32_t found = matchMask16(line.data() + i, '#') | matchMask16(line.data() + i, ';');
+    if (found != 0) {
+      return line.substr(0, i + static_cast<size_t>(__builtin_ctz(found)));
+    }
+  }
+  for (; i < line.size(); ++i) {
     if (line[i] == '#' || line[i] == ';') {
       return line.substr(0, i);
     }
@@ -108,22 +135,21 @@ std::string_view beforeComment(std::string_view line) {
 
 void appendExpandedTabs(std::string_view line, std::string* out) {
   static constexpr std::string_view kSpaces = "        ";
+  // The offset counts UTF-16 units up to each tab, tabs themselves included.
   int64_t offset16 = 0;
   int64_t extra = 0;
   size_t run_start = 0;
-  for (size_t i = 0; i < line.size(); ++i) {
-    auto c = static_cast<unsigned char>(line[i]);
-    if (c == '\t') {
-      out->append(line.substr(run_start, i - run_start));
-      int64_t misalignment = (offset16 + extra) & 7;
-      out->append(kSpaces.substr(static_cast<size_t>(misalignment)));
-      // The reference advances the offset by the misalignment instead of the spaces added.
-      extra += misalignment - 1;
-      run_start = i + 1;
-    }
-    if (c < 0x80 || c >= 0xC0) {
-      offset16 += c >= 0xF0 ? 2 : 1;
-    }
+  for (size_t tab = findByte(line, 0, '\t'); tab != std::string_view::npos;
+       tab = findByte(line, run_start, '\t')) {
+    std::string_view run = line.substr(run_start, tab - run_start);
+    out->append(run);
+    offset16 += static_cast<int64_t>(utf16Length(run));
+    int64_t misalignment = (offset16 + extra) & 7;
+    out->append(kSpaces.substr(static_cast<size_t>(misalignment)));
+    // The reference advances the offset by the misalignment instead of the spaces added.
+    extra += misalignment - 1;
+    offset16 += 1;
+    run_start = tab + 1;
   }
   out->append(line.substr(run_start));
 }

@@ -2,9 +2,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace cex {
 
@@ -120,21 +123,45 @@ inline bool hasPrefixAt(std::string_view s, size_t pos, std::string_view prefix)
   return true;
 }
 
-// Index of the first `c` at or after `pos`, or npos. Lines are short, so this reads eight
-// bytes at a time in place instead of paying for a library call per line.
+// Bit i set where p[i] == c, for the 16 bytes at `p` (all of which must be readable). The
+// parsers test every byte of a listing for a few characters; comparing sixteen at once is
+// what makes that cheap.
+inline uint32_t matchMask16(const char* p, char c) {
+#if defined(__SSE2__)
+  __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8(c))));
+#else
+  uint32_t mask = 0;
+  for (uint32_t i = 0; i < 16; ++i) {
+    mask |= static_cast<uint32_t>(p[i] == c) << i;
+  }
+  return mask;
+#endif
+}
+
+// Bit i set where p[i] has its high bit set (a byte outside ASCII), for the 16 bytes at `p`.
+inline uint32_t highBitMask16(const char* p) {
+#if defined(__SSE2__)
+  return static_cast<uint32_t>(
+      _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+#else
+  uint32_t mask = 0;
+  for (uint32_t i = 0; i < 16; ++i) {
+    mask |= static_cast<uint32_t>(static_cast<unsigned char>(p[i]) >> 7) << i;
+  }
+  return mask;
+#endif
+}
+
+// Index of the first `c` at or after `pos`, or npos. Lines are short, so this compares in
+// place instead of paying for a library call per line.
 inline size_t findByte(std::string_view s, size_t pos, char c) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHighs = 0x8080808080808080ULL;
-  const uint64_t pattern = kOnes * static_cast<unsigned char>(c);
-  while (pos + 8 <= s.size()) {
-    uint64_t word;
-    std::memcpy(&word, s.data() + pos, 8);
-    uint64_t x = word ^ pattern;
-    uint64_t found = (x - kOnes) & ~x & kHighs;
+  while (pos + 16 <= s.size()) {
+    uint32_t found = matchMask16(s.data() + pos, c);
     if (found != 0) {
-      return pos + static_cast<size_t>(__builtin_ctzll(found)) / 8;
+      return pos + static_cast<size_t>(__builtin_ctz(found));
     }
-    pos += 8;
+    pos += 16;
   }
   for (; pos < s.size(); ++pos) {
     if (s[pos] == c) {

@@ -26,7 +26,7 @@ class UsageScanner {
         dollar_labels_(dollar_labels) {}
 
   // Takes the next line, which starts at `offset`; the line after it starts at `next`.
-  void feed(std::string_view line, size_t offset, size_t next);
+  void feed(std::string_view line, size_t offset, size_t next, size_t readable);
 
   // Whether a "$name:" line was seen while scanning without '$' as a symbol start; the
   // listing must then be scanned again with it.
@@ -80,8 +80,8 @@ class UsageScanner {
   std::vector<std::pair<std::string_view, std::string_view>> alias_uses_;
 };
 
-void UsageScanner::feed(std::string_view line, size_t offset, size_t next) {
-  BlockMarks marks = blockMarks(line);
+void UsageScanner::feed(std::string_view line, size_t offset, size_t next, size_t readable) {
+  BlockMarks marks = blockMarks(line, readable);
   recordRareLine(line, offset, marks);
   trackBlocks(line, marks);
   if (custom_asm_depth_ > 0) {
@@ -309,7 +309,7 @@ ListingScan scanListing(const ListingLines& lines, bool filter_directives) {
     std::string_view line;
     while (reader.next(&line)) {
       ++scan.line_count;
-      scanner.feed(line, reader.offset(), reader.position());
+      scanner.feed(line, reader.offset(), reader.position(), reader.readable());
     }
     if (!scanner.needsDollarLabels()) {
       scanner.resolveWeakUses();

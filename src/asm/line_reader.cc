@@ -100,8 +100,10 @@ bool ListingReader::nextStripped(std::string_view* line) {
   size_t stop = newline == std::string_view::npos ? text_.size() : newline;
   if (const std::string* joined = lines_.joinedLine(start, stop, &pos_)) {
     *line = *joined;
+    readable_ = joined->size();
     return true;
   }
+  readable_ = text_.size() - start;
   *line = lineBefore(start, newline);
   pos_ = newline == std::string_view::npos ? text_.size() : newline + 1;
   return true;

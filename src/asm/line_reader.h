@@ -104,6 +104,7 @@ class ListingReader {
       return false;
     }
     offset_ = pos_;
+    readable_ = text_.size() - pos_;
     size_t newline = findByte(text_, pos_, '\n');
     *line = lineBefore(pos_, newline);
     pos_ = newline == std::string_view::npos ? text_.size() : newline + 1;
@@ -115,6 +116,10 @@ class ListingReader {
 
   // Where the next line starts.
   size_t position() const { return pos_; }
+
+  // How many bytes from the start of the line last returned may be read: up to the end of
+  // the listing, or just the line when it had to be joined (see ListingLines).
+  size_t readable() const { return readable_; }
 
  private:
   bool nextStripped(std::string_view* line);
@@ -134,6 +139,7 @@ class ListingReader {
   size_t pos_;
   size_t end_;
   size_t offset_ = 0;
+  size_t readable_ = 0;
 };
 
 }  // namespace cex

@@ -8,7 +8,9 @@
 namespace cex {
 
 TextAsmParser::TextAsmParser(std::string_view listing, const AsmFilters& filters)
-    : lines_(listing, filters.comment_only), filters_(filters) {}
+    : lines_(listing, filters.comment_only),
+      filters_(filters),
+      drop_directives_quickly_(filters.directives && !filters.library_code) {}
 
 ParsedAsm TextAsmParser::parse() {
   scan_ = scanListing(lines_, filters_.directives);
@@ -33,7 +35,12 @@ void TextAsmParser::processLine(std::string_view line, size_t offset, size_t nex
     maybeAddBlank();
     return;
   }
-  updateState(line, head, block_end_cursor_->contains(offset));
+  bool block_end = block_end_cursor_->contains(offset);
+  if (head.first == '.' && isBlankChar(line[0]) &&
+      dropsPlainDirective(line, head, offset, block_end)) {
+    return;
+  }
+  updateState(line, head, block_end);
   if (skipLibraryCode() || skipCommentOnly(line, head.first)) {
     return;
   }
@@ -48,6 +55,27 @@ void TextAsmParser::processLine(std::string_view line, size_t offset, size_t nex
     return;
   }
   emit(line, step.is_label);
+}
+
+bool TextAsmParser::dropsPlainDirective(std::string_view line, const LineHead& head, size_t offset,
+                                        bool block_end) {
+  // Whatever the state, these go through the general steps: block ends, CUDA and inline
+  // assembly regions, CUDA definitions, .set names and aliases, and data under a label.
+  if (!drop_directives_quickly_ || block_end || in_nvcc_def_ || in_nvcc_code_ ||
+      custom_asm_depth_ > 0 || line.back() == '(' || hasPrefixAt(head.directive, 0, "set")) {
+    return false;
+  }
+  if (!prev_label_.empty() && isDataDirectiveName(head.directive)) {
+    return false;
+  }
+  // Assignments and instructions given as data are not plain directives either.
+  if (equals_cursor_->contains(offset) || inst_cursor_->contains(offset)) {
+    return false;
+  }
+  if (isSourceDirectiveName(head.directive)) {
+    applySourceDirective(line);
+  }
+  return true;
 }
 
 void TextAsmParser::updateState(std::string_view line, const LineHead& head, bool block_end) {

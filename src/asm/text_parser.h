@@ -46,6 +46,12 @@ class TextAsmParser {
   };
 
   void processLine(std::string_view line, size_t offset, size_t next_line_pos);
+  // Drops an indented directive that the directives filter removes with no other effect than
+  // a change of source (most lines of a listing); false when the general steps must decide.
+  // The label step cannot match such a line, and the library filter, which tracks state on
+  // every line, must be off.
+  bool dropsPlainDirective(std::string_view line, const LineHead& head, size_t offset,
+                           bool block_end);
   void updateState(std::string_view line, const LineHead& head, bool block_end);
   void applySourceDirective(std::string_view line);
   bool skipLibraryCode();
@@ -68,6 +74,8 @@ class TextAsmParser {
 
   ListingLines lines_;
   const AsmFilters& filters_;
+  // Whether dropsPlainDirective may act (the directives filter on, the library filter off).
+  bool drop_directives_quickly_;
   ListingScan scan_;
   ParsedAsm result_;
 
