@@ -77,6 +77,8 @@ std::vector<std::string> BwrapCommand::build(const ProcessSpec& spec,
   a = prefix_;
 
   // Scratch space that vanishes with the run and cannot outgrow its size.
+  // TODO(sandbox): bubblewrap 0.8 cannot cap a tmpfs's inodes; without a memory cgroup a run
+  // can fill /tmp with empty files (kernel memory) until its timeout.
   std::string tmp_size = std::to_string(limits.tmp_bytes);
   add(a, {"--size", tmp_size, "--perms", "1777", "--tmpfs", "/tmp"});
   add(a, {"--size", tmp_size, "--perms", "1777", "--tmpfs", "/dev/shm"});

@@ -16,6 +16,9 @@ namespace cex {
 
 // What one sandbox profile allows a run. Memory, processes and CPU are enforced by a cgroup
 // when one is available, otherwise approximated with rlimits (see SandboxConfig::cgroups).
+// TODO(sandbox): the writable directory is on the host's disk and RLIMIT_FSIZE bounds each
+// file, not their number: a run can write many files until its timeout. A per-run quota
+// (project quota, or a size-limited overlay once bubblewrap has one) would bound the total.
 struct SandboxLimits {
   uint64_t memory_bytes = 0;
   int64_t max_processes = 0;

@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <thread>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "base/files.h"
@@ -282,6 +285,25 @@ TEST_F(SandboxTest, FillingTheWorkingDirectoryStopsAtTheFileSizeLimit) {
 
 namespace cex {
 namespace {
+
+TEST_F(SandboxTest, ConcurrentRunsStayApart) {
+  constexpr int kRuns = 8;
+  std::vector<Result<ProcessResult>> results(kRuns, Status::internal("not run"));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRuns; ++i) {
+    threads.emplace_back([&, i] {
+      ProcessSpec spec = shell("echo " + std::to_string(i) + " > /tmp/n; sleep 0.2; cat /tmp/n");
+      results[i] = runner().run(spec);
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  for (int i = 0; i < kRuns; ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].status().toString();
+    EXPECT_EQ(results[i]->stdout_data, std::to_string(i) + "\n");  // each its own /tmp
+  }
+}
 
 TEST_F(SandboxTest, WritablePathsMustBePrivateDirectories) {
   auto shared = TempDir::create("/tmp", "cex-sandbox-shared-");
