@@ -1,5 +1,6 @@
 #include "sandbox/cgroup.h"
 
+#include <grp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -209,6 +210,74 @@ TEST(CgroupTest, V2CreationPlacementKillAndRemoval) {
   run->reset();
   EXPECT_FALSE(exists(dir));
   ::rmdir((unified + "/cex-test").c_str());
+}
+
+// The path an unprivileged cex takes on v2: a subtree delegated to its user the way systemd
+// does it for Delegate=yes (directory and control files chowned). Simulated on the hybrid
+// host's cgroup2 hierarchy; returns 0 or the number of the step that failed.
+int runDelegatedChild(const std::string& unified, const std::string& delegated) {
+  if (!writeFile(delegated + "/cgroup.procs", std::to_string(::getpid())).isOk()) {
+    return 1;
+  }
+  if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+      ::setresuid(65534, 65534, 65534) != 0) {
+    return 2;
+  }
+  CgroupOptions options;
+  options.v2_mount_for_test = unified;
+  auto manager = CgroupManager::create(options);
+  if (!manager.ok()) {
+    std::fprintf(stderr, "%s\n", manager.status().toString().c_str());
+    return 3;
+  }
+  // cex moved itself into a leaf so that its own cgroup can parent the runs.
+  if (slurp("/proc/self/cgroup").find("0::/cex-deleg-test/cex-main\n") == std::string::npos) {
+    return 4;
+  }
+  auto run = (*manager)->createRun({});
+  if (!run.ok() || (*run)->dirs()[0].find(delegated + "/cex-runs/run-") != 0) {
+    return 5;
+  }
+  auto [pid, go] = startWaitingShell("sleep 30");
+  if (!(*run)->addProcess(pid).isOk()) {
+    return 6;
+  }
+  release(go);
+  (*run)->killAll();
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status)) {
+    return 7;
+  }
+  std::string dir = (*run)->dirs()[0];
+  run->reset();
+  return exists(dir) ? 8 : 0;
+}
+
+TEST(CgroupTest, V2DelegatedSubtreeAsAnUnprivilegedUser) {
+  const std::string unified = "/sys/fs/cgroup/unified";
+  if (::geteuid() != 0 || !exists(unified + "/cgroup.subtree_control")) {
+    std::printf("[ SKIPPED  ] needs root to delegate a subtree of %s\n", unified.c_str());
+    GTEST_SKIP();
+  }
+  std::string delegated = unified + "/cex-deleg-test";
+  ASSERT_EQ(::mkdir(delegated.c_str(), 0755), 0);
+  for (const char* file : {"", "/cgroup.procs", "/cgroup.subtree_control", "/cgroup.threads"}) {
+    ASSERT_EQ(::chown((delegated + file).c_str(), 65534, 65534), 0) << file;
+  }
+
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::_exit(runDelegatedChild(unified, delegated));
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "failed at step " << WEXITSTATUS(status);
+
+  for (const char* dir : {"/cex-runs", "/cex-main", ""}) {
+    ::rmdir((delegated + dir).c_str());
+  }
+  EXPECT_FALSE(exists(delegated));
 }
 
 }  // namespace
