@@ -76,6 +76,35 @@ ProcessSpec specFor(const std::string& exe, const std::string& dir, SandboxProfi
   return spec;
 }
 
+// One thing to time: a runner and what it runs.
+struct Case {
+  Samples samples;
+  ProcessRunner* runner;
+  ProcessSpec spec;
+};
+
+// Builds the tiny program in `dir` on the host; false when the compiler fails.
+bool buildHello(const std::string& dir) {
+  if (!writeFile(dir + "/hello.c", "#include <stdio.h>\nint main(void) { puts(\"hi\"); }\n")
+           .isOk()) {
+    return false;
+  }
+  std::string compile = "cc -O2 -o " + dir + "/hello " + dir + "/hello.c";
+  return std::system(compile.c_str()) == 0;  // NOLINT(concurrency-mt-unsafe)
+}
+
+void report(const std::vector<Case>& cases, int iterations) {
+  std::printf("%-30s %8s %8s %8s %8s %8s\n", "case (ms)", "min", "p50", "p90", "p99", "cpu");
+  for (const auto& c : cases) {
+    std::printf("%-30s %8.2f %8.2f %8.2f %8.2f %8.2f\n", c.samples.name.c_str(),
+                c.samples.percentile(0), c.samples.percentile(0.5), c.samples.percentile(0.9),
+                c.samples.percentile(0.99), c.samples.cpu_ms / iterations);
+  }
+  std::printf("added p50: /bin/true %.2f ms, hello %.2f ms (goal: at most 10 ms)\n",
+              cases[1].samples.percentile(0.5) - cases[0].samples.percentile(0.5),
+              cases[3].samples.percentile(0.5) - cases[2].samples.percentile(0.5));
+}
+
 int run(int iterations) {
   auto sandbox = makeSandboxRunner(SandboxConfig{});
   if (!sandbox.ok()) {
@@ -84,25 +113,14 @@ int run(int iterations) {
   }
   auto direct = makeDirectRunner();
   auto dir = TempDir::create("/tmp", "cex-sandbox-bench-");
-  if (!dir.ok() ||
-      !writeFile(dir->path() + "/hello.c", "#include <stdio.h>\nint main(void) { puts(\"hi\"); }\n")
-           .isOk()) {
-    return 1;
-  }
-  std::string compile = "cc -O2 -o " + dir->path() + "/hello " + dir->path() + "/hello.c";
-  if (std::system(compile.c_str()) != 0) {  // NOLINT(concurrency-mt-unsafe)
+  if (!dir.ok() || !buildHello(dir->path())) {
+    std::fprintf(stderr, "sandbox_bench: cannot build the test program\n");
     return 1;
   }
   std::printf("%s\n", (*sandbox)->describe().c_str());
 
+  // Interleaved, so that a busy moment of the machine hits every case alike.
   std::string hello = dir->path() + "/hello";
-
-  struct Case {
-    Samples samples;
-    ProcessRunner* runner;
-    ProcessSpec spec;
-  };
-
   std::vector<Case> cases = {
       {{"direct /bin/true"},
        direct.get(),
@@ -122,16 +140,7 @@ int run(int iterations) {
       }
     }
   }
-
-  std::printf("%-30s %8s %8s %8s %8s %8s\n", "case (ms)", "min", "p50", "p90", "p99", "cpu");
-  for (const auto& c : cases) {
-    std::printf("%-30s %8.2f %8.2f %8.2f %8.2f %8.2f\n", c.samples.name.c_str(),
-                c.samples.percentile(0), c.samples.percentile(0.5), c.samples.percentile(0.9),
-                c.samples.percentile(0.99), c.samples.cpu_ms / iterations);
-  }
-  std::printf("added p50: /bin/true %.2f ms, hello %.2f ms (goal: at most 10 ms)\n",
-              cases[1].samples.percentile(0.5) - cases[0].samples.percentile(0.5),
-              cases[3].samples.percentile(0.5) - cases[2].samples.percentile(0.5));
+  report(cases, iterations);
   return 0;
 }
 

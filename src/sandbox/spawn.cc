@@ -99,6 +99,21 @@ int childMain(void* arg) {
   childFail(ctx, errno);
 }
 
+// Starts the child on its own stack. No signal handler may run in it while it shares our
+// memory, so every signal stays blocked until it has exec'd (the child unblocks them).
+pid_t cloneChild(ChildContext* ctx, int* clone_errno) {
+  auto stack = std::make_unique<char[]>(kChildStackBytes);
+  sigset_t all;
+  sigset_t old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid =
+      ::clone(childMain, stack.get() + kChildStackBytes, CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
+  *clone_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return pid;
+}
+
 }  // namespace
 
 Result<pid_t> spawnHelper(const SpawnRequest& request) {
@@ -124,18 +139,8 @@ Result<pid_t> spawnHelper(const SpawnRequest& request) {
   ctx.limits = request.limits.data();
   ctx.limit_count = static_cast<int>(request.limits.size());
 
-  // No signal handler may run in the child while it shares our memory; block them all
-  // until it has exec'd.
-  auto stack = std::make_unique<char[]>(kChildStackBytes);
-  sigset_t all;
-  sigset_t old;
-  sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid =
-      ::clone(childMain, stack.get() + kChildStackBytes, CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
-  int clone_errno = errno;
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-
+  int clone_errno = 0;
+  pid_t pid = cloneChild(&ctx, &clone_errno);
   if (pid < 0) {
     return Status::fromErrno("clone for " + request.argv[0], clone_errno);
   }

@@ -19,6 +19,49 @@ using std::chrono::milliseconds;
 
 using SandboxTest = SandboxFixture;
 
+// Forks children that wait forever until fork fails, then reports how many it got.
+constexpr const char* kForkBomb = R"(
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+  int children = 0;
+  for (;;) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      printf("refused after %d errno=%d\n", children, errno);
+      return 0;
+    }
+    if (pid == 0) {
+      pause();
+      _exit(0);
+    }
+    if (++children > 5000) {
+      printf("not contained\n");
+      return 1;
+    }
+  }
+})";
+
+// Allocates and touches memory a MiB at a time, printing each step, up to 1 GiB.
+constexpr const char* kBalloon = R"(
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(void) {
+  for (int mib = 1; mib <= 1024; ++mib) {
+    char* p = malloc(1 << 20);
+    if (p == NULL) {
+      printf("refused at %d MiB\n", mib);
+      return 3;
+    }
+    memset(p, 1, 1 << 20);
+    printf("%d\n", mib);
+    fflush(stdout);
+  }
+  return 0;
+})";
+
 TEST_F(SandboxTest, ReportsItsMode) {
   std::string name = runner().name();
   EXPECT_TRUE(name == "bwrap+cgroup-v1" || name == "bwrap+cgroup-v2" || name == "bwrap+rlimits")
@@ -163,28 +206,7 @@ TEST_F(SandboxTest, OutputFloodIsCappedAndStopped) {
 }
 
 TEST_F(SandboxTest, ForkBombIsContainedByTheProcessLimit) {
-  std::string exe = compileC("forkbomb", R"(
-#include <errno.h>
-#include <stdio.h>
-#include <unistd.h>
-int main(void) {
-  int children = 0;
-  for (;;) {
-    pid_t pid = fork();
-    if (pid < 0) {
-      printf("refused after %d errno=%d\n", children, errno);
-      return 0;
-    }
-    if (pid == 0) {
-      pause();
-      _exit(0);
-    }
-    if (++children > 5000) {
-      printf("not contained\n");
-      return 1;
-    }
-  }
-})");
+  std::string exe = compileC("forkbomb", kForkBomb);
   ProcessSpec spec = shell("");
   spec.argv = {exe};
   auto r = runner().run(spec);
@@ -212,23 +234,7 @@ TEST_F(SandboxTest, ShellForkBombEndsWithTheRun) {
 }
 
 TEST_F(SandboxTest, MemoryBalloonIsStoppedAndReported) {
-  std::string exe = compileC("balloon", R"(
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-int main(void) {
-  for (int mib = 1; mib <= 1024; ++mib) {
-    char* p = malloc(1 << 20);
-    if (p == NULL) {
-      printf("refused at %d MiB\n", mib);
-      return 3;
-    }
-    memset(p, 1, 1 << 20);
-    printf("%d\n", mib);
-    fflush(stdout);
-  }
-  return 0;
-})");
+  std::string exe = compileC("balloon", kBalloon);
   ProcessSpec spec = shell("");
   spec.argv = {exe};
   auto r = runner().run(spec);
