@@ -184,7 +184,9 @@ TEST(CgroupTest, V2CreationPlacementKillAndRemoval) {
   }
   CgroupOptions options;
   options.v2_mount_for_test = unified;
-  options.parent = "/cex-test";
+  // Named after this process, so that test runs side by side do not meet.
+  std::string parent = "/cex-test-" + std::to_string(::getpid());
+  options.parent = parent;
   auto manager = CgroupManager::create(options);
   ASSERT_TRUE(manager.ok()) << manager.status().toString();
   EXPECT_EQ((*manager)->version(), CgroupVersion::V2);
@@ -199,7 +201,7 @@ TEST(CgroupTest, V2CreationPlacementKillAndRemoval) {
   for (int i = 0; i < 100 && slurp(dir + "/cgroup.procs").size() < 6; ++i) {
     ::usleep(10000);
   }
-  EXPECT_NE(slurp("/proc/" + std::to_string(pid) + "/cgroup").find("0::/cex-test/run-"),
+  EXPECT_NE(slurp("/proc/" + std::to_string(pid) + "/cgroup").find("0::" + parent + "/run-"),
             std::string::npos);
   EXPECT_TRUE(exists(dir + "/cgroup.kill"));
 
@@ -209,7 +211,7 @@ TEST(CgroupTest, V2CreationPlacementKillAndRemoval) {
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   run->reset();
   EXPECT_FALSE(exists(dir));
-  ::rmdir((unified + "/cex-test").c_str());
+  ::rmdir((unified + parent).c_str());
 }
 
 // The path an unprivileged cex takes on v2: a subtree delegated to its user the way systemd
@@ -231,7 +233,8 @@ int runDelegatedChild(const std::string& unified, const std::string& delegated) 
     return 3;
   }
   // cex moved itself into a leaf so that its own cgroup can parent the runs.
-  if (slurp("/proc/self/cgroup").find("0::/cex-deleg-test/cex-main\n") == std::string::npos) {
+  std::string own = delegated.substr(unified.size());
+  if (slurp("/proc/self/cgroup").find("0::" + own + "/cex-main\n") == std::string::npos) {
     return 4;
   }
   auto run = (*manager)->createRun({});
@@ -259,7 +262,7 @@ TEST(CgroupTest, V2DelegatedSubtreeAsAnUnprivilegedUser) {
     std::printf("[ SKIPPED  ] needs root to delegate a subtree of %s\n", unified.c_str());
     GTEST_SKIP();
   }
-  std::string delegated = unified + "/cex-deleg-test";
+  std::string delegated = unified + "/cex-deleg-test-" + std::to_string(::getpid());
   ASSERT_EQ(::mkdir(delegated.c_str(), 0755), 0);
   for (const char* file : {"", "/cgroup.procs", "/cgroup.subtree_control", "/cgroup.threads"}) {
     ASSERT_EQ(::chown((delegated + file).c_str(), 65534, 65534), 0) << file;
