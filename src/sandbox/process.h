@@ -27,8 +27,9 @@ struct ProcessSpec {
   size_t max_stdout = 1024 * 1024;
   size_t max_stderr = 1024 * 1024;
   // For sandboxed runners: the limits to apply, the directories the run may write (bound
-  // read-write at the same path; the compile's private directory) and extra trees it may read
-  // (at the same path; e.g. a compiler installed outside /usr). The direct runner ignores them.
+  // read-write at the same path; the compile's private directory, which must not be writable
+  // by others) and extra trees it may read (at the same path; e.g. a compiler installed
+  // outside /usr). The direct runner ignores them.
   SandboxProfile profile = SandboxProfile::Compiler;
   std::vector<std::string> writable_paths;
   std::vector<std::string> readonly_paths;
