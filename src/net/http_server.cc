@@ -34,6 +34,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "net/websocket_hub.h"
 
 namespace cex {
 
@@ -291,6 +292,31 @@ int statusForReadError(const ErrorCode& ec) {
   return 0;
 }
 
+// Whether a Sec-WebSocket-Key is what RFC 6455 demands: 16 bytes in base64, i.e. 22 base64
+// characters and "==". The WebSocket library would accept any short string.
+bool isWebSocketKey(std::optional<std::string_view> key) {
+  if (!key || key->size() != 24 || key->substr(22) != "==") {
+    return false;
+  }
+  return std::all_of(key->begin(), key->begin() + 22, [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+  });
+}
+
+// Whether a comma-separated header value ("keep-alive, Upgrade") lists `token`.
+bool hasToken(std::optional<std::string_view> value, std::string_view token) {
+  if (!value) {
+    return false;
+  }
+  for (std::string_view part : split(*value, ',')) {
+    if (iequals(trim(part), token)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // ----------------------------------------------------------------------------------------------
 // Connections
 
@@ -300,6 +326,9 @@ class Connection;
 struct ServerState {
   HttpServerOptions options;
   HttpHandler handler;
+  // Set before run() when a WebSocket route exists; the server owns it and outlives every
+  // connection's use of it.
+  WebSocketHub* hub = nullptr;
 
   std::mutex mu;
   bool stopping = false;  // guarded by mu; no new connections once set
@@ -317,6 +346,9 @@ struct ServerState {
 
 // What a connection does after one request.
 enum class Next { Continue, Linger, Close };
+
+// What a connection does with a request that asks to upgrade.
+enum class Upgrade { No, HandOver, Refuse };
 
 // One client connection: reads requests one at a time, hands each to the handler and writes
 // its response before reading the next. All socket work runs on the connection's strand;
@@ -342,6 +374,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Awaitable<ErrorCode> readRequest();
   Awaitable<Next> reject(const ErrorCode& ec);
   Awaitable<Next> dispatch();
+  Upgrade checkUpgrade(const HttpRequest& request) const;
+  Awaitable<Next> handOver(HttpRequest&& request, Upgrade upgrade);
   void invokeHandler(HttpRequest&& request);
   // Replaces an invalid status with 500 and applies a handler's "Connection: close".
   void checkReply(HttpResponse& reply, Framing& framing);
@@ -525,6 +559,9 @@ Awaitable<Next> Connection::dispatch() {
   bool head = method == "HEAD";
   target_.assign(request.target);
   request.remote_address = remote_;
+  if (Upgrade upgrade = checkUpgrade(request); upgrade != Upgrade::No) {
+    co_return co_await handOver(std::move(request), upgrade);
+  }
   auto start = std::chrono::steady_clock::now();
   invokeHandler(std::move(request));
 
@@ -545,6 +582,42 @@ Awaitable<Next> Connection::dispatch() {
     co_return Next::Close;
   }
   co_return framing.keep_alive ? Next::Continue : Next::Linger;
+}
+
+Upgrade Connection::checkUpgrade(const HttpRequest& request) const {
+  WebSocketHub* hub = state_->hub;
+  if (hub == nullptr || !hasToken(request.header("Upgrade"), "websocket") ||
+      !hub->serves(request.path)) {
+    return Upgrade::No;
+  }
+
+  // Frames sent before the handshake is answered would be lost in the hand-over, and RFC 6455
+  // forbids sending them; WebSocket needs HTTP/1.1.
+  if (buffer_.size() != 0 || parser_->version() != 11 ||
+      !isWebSocketKey(request.header("Sec-WebSocket-Key"))) {
+    return Upgrade::Refuse;
+  }
+  return Upgrade::HandOver;
+}
+
+Awaitable<Next> Connection::handOver(HttpRequest&& request, Upgrade upgrade) {
+  if (upgrade == Upgrade::Refuse) {
+    spdlog::debug("http upgrade refused remote={} target={} buffered={}", remote_, target_,
+                  buffer_.size());
+    bool ok = co_await write(errorResponse(400), false, {false, parser_->version()});
+    co_return ok ? Next::Linger : Next::Close;
+  }
+
+  // The hub takes the socket over as a bare descriptor; this connection just ends.
+  ErrorCode ec;
+  int fd = stream_.socket().release(ec);
+  if (ec) {
+    spdlog::debug("http upgrade failed remote={} reason={}", remote_, ec.message());
+    co_return Next::Close;
+  }
+  spdlog::debug("http upgrade to websocket remote={} target={}", remote_, target_);
+  state_->hub->adopt(fd, std::move(request));
+  co_return Next::Close;
 }
 
 void Connection::checkReply(HttpResponse& reply, Framing& framing) {
@@ -684,6 +757,8 @@ class ServerImpl final : public HttpServer {
   // Binds, listens and queues the accept loop.
   Status listen();
 
+  Status addWebSocketRoute(std::string path_prefix, WebSocketHandler handler) override;
+
   uint16_t port() const override { return port_; }
 
   void run() override;
@@ -704,6 +779,8 @@ class ServerImpl final : public HttpServer {
   asio::posix::stream_descriptor stop_event_;  // eventfd that stop() writes to
   int stop_fd_ = -1;
   uint16_t port_ = 0;
+  std::unique_ptr<WebSocketHub> hub_;  // made by the first addWebSocketRoute
+  std::atomic<bool> running_{false};
 };
 
 ServerImpl::ServerImpl(const HttpServerOptions& options, HttpHandler handler)
@@ -761,9 +838,28 @@ Status ServerImpl::listen() {
   return Status::ok();
 }
 
+Status ServerImpl::addWebSocketRoute(std::string path_prefix, WebSocketHandler handler) {
+  if (running_) {
+    return Status::internal("http server: websocket routes must be added before run()");
+  }
+  if (!hub_) {
+    hub_ = std::make_unique<WebSocketHub>(state_->options.websocket);
+  }
+  Status status = hub_->addRoute(std::move(path_prefix), std::move(handler));
+  state_->hub = hub_.get();
+  return status;
+}
+
 void ServerImpl::run() {
+  running_ = true;
   int threads = state_->options.threads;
   spdlog::info("http serving host={} port={} threads={}", state_->options.host, port_, threads);
+
+  // WebSocket connections run on a loop of their own; shutDown() stops it too.
+  std::thread hub_runner;
+  if (hub_) {
+    hub_runner = std::thread([this, threads] { hub_->run(threads); });
+  }
   std::vector<std::thread> workers;
   for (int i = 1; i < threads; ++i) {
     workers.emplace_back([this] { runLoop(); });
@@ -771,6 +867,9 @@ void ServerImpl::run() {
   runLoop();
   for (std::thread& worker : workers) {
     worker.join();
+  }
+  if (hub_runner.joinable()) {
+    hub_runner.join();
   }
   spdlog::info("http stopped port={}", port_);
 }
@@ -808,6 +907,9 @@ void ServerImpl::shutDown() {
   spdlog::info("http stopping port={}", port_);
   ErrorCode ec;
   acceptor_.close(ec);
+  if (hub_) {
+    hub_->stop();
+  }
 
   // Each connection closes on its own strand; one blocked in a handler wakes and exits.
   std::vector<std::shared_ptr<Connection>> open;

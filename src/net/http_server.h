@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "net/http_types.h"
+#include "net/websocket.h"
 
 namespace cex {
 
@@ -22,11 +23,14 @@ struct HttpServerOptions {
   int threads = 2;
   // A connection idle this long between requests is closed.
   int idle_timeout_seconds = 60;
+  // Limits of the connections upgraded on a WebSocket route; they run on as many threads again.
+  WebSocketOptions websocket;
 };
 
 // An HTTP/1.1 server: keep-alive, chunked or sized request bodies, responses written in
 // one burst with Content-Length and a reason phrase. Malformed requests get 400, oversized
-// bodies 413; neither reaches the handler.
+// bodies 413; neither reaches the handler. A request to upgrade to WebSocket on a registered
+// route becomes a WebSocket connection; everything else stays plain HTTP.
 class HttpServer {
  public:
   virtual ~HttpServer() = default;
@@ -35,13 +39,19 @@ class HttpServer {
   static Result<std::unique_ptr<HttpServer>> create(const HttpServerOptions& options,
                                                     HttpHandler handler);
 
+  // Serves WebSocket upgrade requests (GET, HTTP/1.1, "Upgrade: websocket") on `path_prefix`
+  // with `handler`: "/a" covers "/a" and "/a/b" but not "/ab", and the longest prefix wins.
+  // Other requests on the same paths still reach the HTTP handler. Call before run().
+  virtual Status addWebSocketRoute(std::string path_prefix, WebSocketHandler handler) = 0;
+
   // The bound port (useful when options.port was 0).
   virtual uint16_t port() const = 0;
   // Serves until stop(); runs the loop on options.threads threads including the caller.
   // Call it once; destroy the server only after it has returned (or if it never ran).
   virtual void run() = 0;
   // Stops accepting, closes every connection and makes run() return; responses still
-  // pending are dropped. Safe from any thread, before or during run(), and async-signal-safe.
+  // pending are dropped, WebSocket peers get a close frame (1001) and a second to answer it.
+  // Safe from any thread, before or during run(), and async-signal-safe.
   virtual void stop() = 0;
 };
 
