@@ -32,6 +32,9 @@ class UsageScanner {
   // listing must then be scanned again with it.
   bool needsDollarLabels() const { return saw_dollar_label_ && !dollar_labels_; }
 
+  // Ends the pass: drops a quiet run of one line and resolves weak uses.
+  void finish();
+
   // Marks everything reachable through weak uses from the labels used so far.
   void resolveWeakUses();
 
@@ -48,7 +51,19 @@ class UsageScanner {
     bool expanded = false;
   };
 
-  void trackBlocks(std::string_view line, const BlockMarks& marks);
+  void trackQuietRun(bool quiet, size_t offset, size_t next) {
+    if (!quiet) {
+      closeQuietRun();
+      return;
+    }
+    if (quiet_run_lines_++ == 0) {
+      quiet_run_.begin = offset;
+    }
+    quiet_run_.end = next;
+  }
+
+  void closeQuietRun();
+  void trackBlocks(std::string_view line, const LineHead& head, const BlockMarks& marks);
   void trackLabelGroup(std::string_view line);
   void recordRareLine(std::string_view line, size_t offset, const BlockMarks& marks);
   void trackAssignment(std::string_view line);
@@ -68,6 +83,9 @@ class UsageScanner {
   bool in_function_ = false;
   bool in_nvcc_code_ = false;
   bool in_label_group_ = false;
+  // The current run of quiet directives and its length so far.
+  LineSpan quiet_run_;
+  size_t quiet_run_lines_ = 0;
   // The labels of the current group; data lines after a section switch belong to none.
   std::vector<std::string_view> current_labels_;
   bool group_open_ = false;
@@ -83,11 +101,13 @@ class UsageScanner {
 void UsageScanner::feed(std::string_view line, size_t offset, size_t next, size_t readable) {
   BlockMarks marks = blockMarks(line, readable);
   recordRareLine(line, offset, marks);
-  trackBlocks(line, marks);
+  // Taking away a label's indent (below) leaves the head as it is.
+  LineHead head = lineHead(line);
+  trackQuietRun(isQuietDirective(line, head, marks), offset, next);
+  trackBlocks(line, head, marks);
   if (custom_asm_depth_ > 0) {
     line = fixLabelIndentation(line);
   }
-  LineHead head = lineHead(line);
   trackLabelGroup(line);
   if (marks.equals) {
     trackAssignment(line);
@@ -111,6 +131,14 @@ void UsageScanner::recordRareLine(std::string_view line, size_t offset, const Bl
   saw_dollar_label_ |= isDollarLabelLine(line);
 }
 
+void UsageScanner::closeQuietRun() {
+  // A single line is not worth an entry.
+  if (quiet_run_lines_ >= 2) {
+    scan_->quiet_runs.push_back(quiet_run_);
+  }
+  quiet_run_lines_ = 0;
+}
+
 void UsageScanner::trackAssignment(std::string_view line) {
   // "x = 5" stays defined whether used or not ("x = ." is a label like any other).
   auto assignment = matchAssignment(line);
@@ -119,8 +147,9 @@ void UsageScanner::trackAssignment(std::string_view line) {
   }
 }
 
-void UsageScanner::trackBlocks(std::string_view line, const BlockMarks& marks) {
-  switch (firstNonBlank(line) == '#' ? appBlockMark(line) : AppBlockMark::None) {
+void UsageScanner::trackBlocks(std::string_view line, const LineHead& head,
+                               const BlockMarks& marks) {
+  switch (head.first == '#' ? appBlockMark(line) : AppBlockMark::None) {
     case AppBlockMark::Begin:
       ++custom_asm_depth_;
       return;
@@ -297,6 +326,11 @@ void UsageScanner::resolveWeakUses() {
   }
 }
 
+void UsageScanner::finish() {
+  closeQuietRun();
+  resolveWeakUses();
+}
+
 }  // namespace
 
 ListingScan scanListing(const ListingLines& lines, bool filter_directives) {
@@ -312,7 +346,7 @@ ListingScan scanListing(const ListingLines& lines, bool filter_directives) {
       scanner.feed(line, reader.offset(), reader.position(), reader.readable());
     }
     if (!scanner.needsDollarLabels()) {
-      scanner.resolveWeakUses();
+      scanner.finish();
       return scan;
     }
   }

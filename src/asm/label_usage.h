@@ -4,11 +4,28 @@
 #include <string_view>
 #include <vector>
 
+#include "asm/asm_classify.h"
 #include "asm/line_reader.h"
 #include "asm/source_map.h"
 #include "asm/symbol_set.h"
 
 namespace cex {
+
+// Consecutive lines: `begin` is where the first starts, `end` where the line after the last
+// starts.
+struct LineSpan {
+  size_t begin = 0;
+  size_t end = 0;
+};
+
+// Whether the second pass drops `line` as a plain directive whenever its state allows that at
+// all (see TextAsmParser::dropsPlainDirective): an indented directive other than a source
+// location, a .set or a CUDA definition, without '=', ".inst" or a block end (`marks`).
+inline bool isQuietDirective(std::string_view line, const LineHead& head, const BlockMarks& marks) {
+  return head.first == '.' && isBlankChar(line[0]) && line.back() != '(' && !marks.equals &&
+         !marks.inst && !marks.blockEnd() && !hasPrefixAt(head.directive, 0, "set") &&
+         !isSourceDirectiveName(head.directive);
+}
 
 // What the first pass over a GNU-style listing learns. Names view the listing, which must
 // outlive this.
@@ -29,6 +46,10 @@ struct ListingScan {
   std::vector<size_t> block_ends;
   std::vector<size_t> inst_lines;
   std::vector<size_t> equals_lines;
+  // Runs of two or more quiet directives (isQuietDirective). Data directives among them stay
+  // only under a label, and nothing in a run opens or closes one, so the second pass can skip
+  // a run whole when no label is open at its start. Most of a listing is such runs.
+  std::vector<LineSpan> quiet_runs;
   int64_t line_count = 0;
 };
 

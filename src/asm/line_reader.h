@@ -111,6 +111,9 @@ class ListingReader {
     return true;
   }
 
+  // Continues with the line at `pos`, a position or offset some reader reported.
+  void skipTo(size_t pos) { pos_ = pos; }
+
   // Offset in the listing of the line last returned.
   size_t offset() const { return offset_; }
 

@@ -17,9 +17,14 @@ ParsedAsm TextAsmParser::parse() {
   block_end_cursor_.emplace(scan_.block_ends);
   inst_cursor_.emplace(scan_.inst_lines);
   equals_cursor_.emplace(scan_.equals_lines);
+  quiet_run_ = scan_.quiet_runs.begin();
   ListingReader reader(lines_);
   std::string_view line;
   while (reader.next(&line)) {
+    if (size_t end = quietRunEnd(reader.offset()); end != 0) {
+      reader.skipTo(end);
+      continue;
+    }
     processLine(line, reader.offset(), reader.position());
   }
   finish();
@@ -55,6 +60,21 @@ void TextAsmParser::processLine(std::string_view line, size_t offset, size_t nex
     return;
   }
   emit(line, step.is_label);
+}
+
+size_t TextAsmParser::quietRunEnd(size_t offset) {
+  auto& runs = scan_.quiet_runs;
+  while (quiet_run_ != runs.end() && quiet_run_->begin < offset) {
+    ++quiet_run_;
+  }
+  if (quiet_run_ == runs.end() || quiet_run_->begin != offset) {
+    return 0;
+  }
+  // The state in which dropsPlainDirective drops each line of the run, none of which changes
+  // it; with a label open, data in the run stays and the lines go one by one.
+  bool skip = drop_directives_quickly_ && !in_nvcc_def_ && !in_nvcc_code_ &&
+              custom_asm_depth_ == 0 && prev_label_.empty();
+  return skip ? quiet_run_->end : 0;
 }
 
 bool TextAsmParser::dropsPlainDirective(std::string_view line, const LineHead& head, size_t offset,

@@ -46,6 +46,9 @@ class TextAsmParser {
   };
 
   void processLine(std::string_view line, size_t offset, size_t next_line_pos);
+  // Where the quiet run (see ListingScan) starting at `offset` ends, when it starts there and
+  // may be skipped whole; 0 otherwise. Offsets must be asked in ascending order.
+  size_t quietRunEnd(size_t offset);
   // Drops an indented directive that the directives filter removes with no other effect than
   // a change of source (most lines of a listing); false when the general steps must decide.
   // The label step cannot match such a line, and the library filter, which tracks state on
@@ -103,6 +106,9 @@ class TextAsmParser {
   };
 
   LookAhead look_ahead_;
+
+  // The next quiet run that may start at or after the current line.
+  std::vector<LineSpan>::const_iterator quiet_run_;
 
   // Rare lines found by the first pass, walked in step with this one.
   std::optional<OffsetCursor> block_end_cursor_;
