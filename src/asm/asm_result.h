@@ -16,8 +16,8 @@ namespace cex {
 class AsmFileName {
  public:
   AsmFileName() = default;
-  explicit AsmFileName(std::string_view name)
-      : name_(std::make_shared<const std::string>(name)) {}
+
+  explicit AsmFileName(std::string_view name) : name_(std::make_shared<const std::string>(name)) {}
 
   // Replaces the name (for this line only; others sharing the old one keep it).
   AsmFileName& operator=(std::string_view name) {
@@ -26,8 +26,11 @@ class AsmFileName {
   }
 
   explicit operator bool() const { return name_ != nullptr; }
+
   const std::string& operator*() const { return *name_; }
+
   const std::string* operator->() const { return name_.get(); }
+
   void reset() { name_.reset(); }
 
   // Equal only when there is a name and it is `name`.
