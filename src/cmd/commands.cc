@@ -14,6 +14,10 @@ void addInstanceOptions(CLI::App* app, InstanceOptions* o) {
   app->add_option("--tmp-dir", o->tmp_dir, "root of the per-compile directories");
   app->add_option("--env", o->env, "environment name for the .properties hierarchy");
   app->add_option("--slots", o->slots, "concurrent compiles (default: one per core)");
+  app->add_option("--sandbox", o->sandbox,
+                  "isolation of compilers and programs: bwrap, or none (development only)")
+      ->check(CLI::IsMember({"bwrap", "none"}))
+      ->capture_default_str();
   app->add_flag_callback(
       "--no-discovery", [o] { o->discover = false; },
       "only use configured compilers, do not search PATH");

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/files.h"
+#include "sandbox/sandbox.h"
 
 namespace cex {
 
@@ -50,6 +51,36 @@ CompileSettings compileSettings(const Properties& p, const InstanceOptions& opti
   return s;
 }
 
+// Sandbox limits from `sandbox.<profile>.<limit>` settings, Compiler Explorer's production
+// values otherwise.
+void readLimits(const Properties& p, const std::string& profile, SandboxLimits* limits) {
+  std::string prefix = "sandbox." + profile + ".";
+  auto mib = [&](const char* key, uint64_t* field) {
+    *field = static_cast<uint64_t>(p.getInt(prefix + key, static_cast<int64_t>(*field >> 20)))
+             << 20;
+  };
+  mib("memoryMiB", &limits->memory_bytes);
+  mib("fileSizeMiB", &limits->file_size_bytes);
+  mib("tmpMiB", &limits->tmp_bytes);
+  limits->max_processes = p.getInt(prefix + "maxProcesses", limits->max_processes);
+  limits->cpu_millis_per_second =
+      p.getInt(prefix + "cpuMillisPerSecond", limits->cpu_millis_per_second);
+  limits->open_files = static_cast<uint64_t>(
+      p.getInt(prefix + "openFiles", static_cast<int64_t>(limits->open_files)));
+}
+
+SandboxConfig sandboxConfig(const Properties& p) {
+  SandboxConfig config;
+  readLimits(p, "compiler", &config.compiler);
+  readLimits(p, "program", &config.user_program);
+  std::string cgroups = p.getString("sandbox.cgroups", "auto");
+  config.cgroups = cgroups == "required" ? CgroupPolicy::Required
+                   : cgroups == "off"    ? CgroupPolicy::Off
+                                         : CgroupPolicy::Auto;
+  config.readonly_paths = p.getList("sandbox.readonlyPaths");
+  return config;
+}
+
 ApiSettings apiSettings(const Properties& p) {
   ApiSettings a;
   a.text_banner = p.getString("textBanner", a.text_banner);
@@ -88,8 +119,15 @@ Result<std::unique_ptr<Instance>> buildInstance(const InstanceOptions& options) 
   if (Status s = makeDirectories(settings.temp_root); !s.isOk()) {
     return s;
   }
+  auto runner = makeProcessRunner(options.sandbox, sandboxConfig(instance->properties));
+  if (!runner.ok()) {
+    return Status::unavailable("sandbox " + options.sandbox +
+                               " cannot run here: " + runner.status().message() +
+                               " (--sandbox none runs without isolation, for development)");
+  }
+  spdlog::info("sandbox ready mode={} detail=\"{}\"", (*runner)->name(), (*runner)->describe());
   auto service =
-      CompileService::create(settings, makeDirectRunner(), &instance->discovery.registry);
+      CompileService::create(settings, std::move(runner).value(), &instance->discovery.registry);
   if (!service.ok()) {
     return service.status();
   }

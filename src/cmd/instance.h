@@ -19,6 +19,9 @@ struct InstanceOptions {
   std::string env = "dev";
   int slots = 0;  // concurrent compiles; 0 = maxConcurrentCompiles or the core count
   bool discover = true;
+  // How compilers and programs are isolated: "bwrap" (the sandbox) or "none" (development
+  // only: no isolation at all).
+  std::string sandbox = "bwrap";
 };
 
 // One compile-capable instance: its compilers, settings and compile service.

@@ -120,25 +120,30 @@ std::vector<std::string> compilerEnvironment(const CompileSettings& settings,
 
 namespace {
 
-// The compiler's installation when it lives outside /usr (a toolchain in someone's home, under
-// /opt): two levels above the real executable, which covers <prefix>/bin/<exe>.
-std::optional<std::string> compilerTree(const std::string& exe) {
+std::string parentDir(std::string path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos || slash == 0 ? std::string() : path.substr(0, slash);
+}
+
+// What a sandboxed run needs to see of a program cex starts (compiler, demangler): the
+// directory of the path as configured when it is outside /usr (it may be a symlink), and the
+// installation of the real file when that is outside /usr too (two levels above it, which
+// covers <prefix>/bin/<exe>).
+void addProgramPaths(const std::string& exe, std::vector<std::string>* paths) {
+  if (exe.empty() || exe[0] != '/') {
+    return;  // Found on PATH, which only names system directories.
+  }
+  if (!exe.starts_with("/usr/")) {
+    paths->push_back(parentDir(exe));
+  }
   char real[PATH_MAX];
-  if (::realpath(exe.c_str(), real) == nullptr) {
-    return std::nullopt;
+  if (::realpath(exe.c_str(), real) == nullptr || std::string_view(real).starts_with("/usr/")) {
+    return;
   }
-  std::string path = real;
-  if (path.starts_with("/usr/")) {
-    return std::nullopt;
+  std::string tree = parentDir(parentDir(real));
+  if (!tree.empty()) {
+    paths->push_back(tree);
   }
-  for (int up = 0; up < 2; ++up) {
-    size_t slash = path.find_last_of('/');
-    if (slash == 0 || slash == std::string::npos) {
-      return std::nullopt;
-    }
-    path.resize(slash);
-  }
-  return path;
 }
 
 const LibraryVersion* findLibraryVersion(const CompilerInfo& compiler, const LibraryRequest& want,
@@ -177,9 +182,8 @@ std::vector<std::string> readablePathsFor(const CompilerInfo& compiler,
                                           const std::vector<LibraryRequest>& libraries,
                                           const CompilerRegistry& registry) {
   std::vector<std::string> paths;
-  if (auto tree = compilerTree(compiler.exe)) {
-    paths.push_back(*tree);
-  }
+  addProgramPaths(compiler.exe, &paths);
+  addProgramPaths(compiler.demangler, &paths);
   for (const auto& want : libraries) {
     if (const LibraryVersion* version = findLibraryVersion(compiler, want, registry)) {
       paths.insert(paths.end(), version->path.begin(), version->path.end());

@@ -82,7 +82,8 @@ std::string signalMessage(int sig) {
 ExecutionResult fromRun(ProcessResult&& run, size_t cap) {
   ExecutionResult e;
   e.did_execute = true;
-  e.code = run.exit_code;
+  // A death by signal is code -1, whatever status the sandbox's init turned it into.
+  e.code = run.term_signal != 0 ? -1 : run.exit_code;
   e.timed_out = run.timed_out;
   e.truncated = run.truncated;
   e.ok_to_cache = !run.timed_out;
@@ -93,6 +94,9 @@ ExecutionResult fromRun(ProcessResult&& run, size_t cap) {
   }
   if (run.timed_out) {
     run.stderr_data += "\nKilled - processing time exceeded";
+  } else if (run.oom_killed) {
+    run.stderr_data += (run.stderr_data.empty() ? "" : "\n") +
+                       std::string("Program was killed: it ran out of memory");
   } else if (run.term_signal != 0) {
     run.stderr_data += (run.stderr_data.empty() ? "" : "\n") + signalMessage(run.term_signal);
   }

@@ -607,11 +607,36 @@ Result<std::unique_ptr<ProcessRunner>> makeSandboxRunner(const SandboxConfig& co
   return std::unique_ptr<ProcessRunner>(std::move(runner));
 }
 
+namespace {
+
+// The development mode: runs directly and says so on every run, so nobody mistakes it for a
+// deployment.
+class UnisolatedRunner : public ProcessRunner {
+ public:
+  UnisolatedRunner() : direct_(makeDirectRunner()) {}
+
+  Result<ProcessResult> run(const ProcessSpec& spec) override {
+    spdlog::warn("sandbox none: running without isolation exe={}", spec.argv.front());
+    return direct_->run(spec);
+  }
+
+  std::string name() const override { return "none"; }
+
+  std::string describe() const override {
+    return "sandbox none: compilers and programs run as cex's own user, without isolation";
+  }
+
+ private:
+  std::unique_ptr<ProcessRunner> direct_;
+};
+
+}  // namespace
+
 Result<std::unique_ptr<ProcessRunner>> makeProcessRunner(std::string_view mode,
                                                          const SandboxConfig& config) {
   if (mode == "none") {
     spdlog::warn("sandbox none: compilers and programs run without isolation");
-    return makeDirectRunner();
+    return std::unique_ptr<ProcessRunner>(std::make_unique<UnisolatedRunner>());
   }
   if (mode == "bwrap") {
     return makeSandboxRunner(config);

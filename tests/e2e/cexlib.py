@@ -56,6 +56,9 @@ class CexServer:
 
     def __init__(self, extra_args=(), config_dir=None, env=None, cache_dir=None, start_timeout=60):
         self.workdir = tempfile.mkdtemp(prefix="cex-e2e-")
+        # The sandbox runs compilers as an unprivileged user, who must be able to reach the
+        # per-compile directories under the temp root.
+        os.chmod(self.workdir, 0o711)
         self.tmp_root = os.path.join(self.workdir, "tmp")
         self.cache_dir = cache_dir or os.path.join(self.workdir, "cache")
         os.makedirs(self.tmp_root)

@@ -330,6 +330,7 @@ class MisbehavingCompilerTest(ServingTest):
     @classmethod
     def setUpClass(cls):
         cls.workdir = tempfile.mkdtemp(prefix="cex-misbehaving-")
+        os.chmod(cls.workdir, 0o755)  # the fake compilers run in the sandbox as another user
         cls.marker = "cexfake" + uuid.uuid4().hex[:12]
         # The marker names only the scripts' folder, not the config dir on cex's command line.
         bin_dir = os.path.join(cls.workdir, "bin-" + cls.marker)

@@ -15,6 +15,7 @@ class CompileCommandTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.TemporaryDirectory(prefix="cex-cli-")
+        os.chmod(cls.dir.name, 0o711)  # the sandbox's user must reach the temp root
         cls.cache = os.path.join(cls.dir.name, "cache")
         cls.tmp = os.path.join(cls.dir.name, "tmp")
         os.makedirs(cls.tmp)

@@ -87,6 +87,7 @@ def write_library_config(root):
 def setUpModule():
     global SERVER, LIBRARY_DIR
     LIBRARY_DIR = tempfile.mkdtemp(prefix="cex-clients-")
+    os.chmod(LIBRARY_DIR, 0o755)  # sandboxed compilers run as another user and read it
     SERVER = CexServer(config_dir=write_library_config(LIBRARY_DIR))
     SERVER.start()
     ClientContract.gcc = first_compiler(SERVER, "c++", "gcc")

@@ -23,6 +23,7 @@ class ConfiguredInstanceTest(unittest.TestCase):
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="cex-config-")
+        os.chmod(self.dir, 0o755)  # sandboxed compilers run as another user and must see it
         self.bin = os.path.join(self.dir, "bin")
         os.makedirs(self.bin)
         # Twelve compilers, each through its own path, so each is probed and cached on its own.
@@ -143,6 +144,7 @@ class ExternalDemanglerTest(unittest.TestCase):
 
     def compile_with(self, demangler):
         with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0o755)
             lines = ["compilers=gd", f"compiler.gd.exe={GXX}"]
             if demangler:
                 lines.append(f"compiler.gd.demangler={demangler}")
@@ -160,6 +162,7 @@ class ExternalDemanglerTest(unittest.TestCase):
 
     def test_configured_tool_is_the_one_that_runs(self):
         with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0o755)
             tool = os.path.join(d, "shout-filt")
             # Answers every symbol with a recognisable name of its own.
             write(tool, "#!/bin/sh\nwhile read -r s; do echo \"demangled<$s>\"; done\n")
