@@ -54,7 +54,8 @@ class CexServer:
     empty: every compile removes its directory.
     """
 
-    def __init__(self, extra_args=(), config_dir=None, env=None, cache_dir=None, start_timeout=60):
+    def __init__(self, extra_args=(), config_dir=None, env=None, cache_dir=None, start_timeout=60,
+                 run_as=None):
         self.workdir = tempfile.mkdtemp(prefix="cex-e2e-")
         # The sandbox runs compilers as an unprivileged user, who must be able to reach the
         # per-compile directories under the temp root.
@@ -67,6 +68,13 @@ class CexServer:
         if config_dir:
             self.args += ["--config", config_dir]
         self.args += list(extra_args)
+        if run_as is not None:
+            # Serve as an unprivileged user: it owns the cache and temp dirs, nothing else.
+            uid, gid = run_as
+            for path in (self.workdir, self.tmp_root):
+                os.chown(path, uid, gid)
+            self.args = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+                         "--"] + self.args
         self.env = dict(os.environ, **(env or {}))
         self.start_timeout = start_timeout
         self.log_lines = []
