@@ -108,6 +108,38 @@ Result<Request> buildRequest(const Url& url, HttpClientRequest&& request) {
   return out;
 }
 
+// A request checked and serialisable, with what sending and retrying it need to know.
+struct Prepared {
+  Url url;
+  std::string key;  // of its host in the pool of idle connections
+  Request message;
+  bool head = false;
+  bool idempotent = false;
+  Deadline deadline;
+};
+
+Result<Prepared> prepare(HttpClientRequest&& request) {
+  Result<Url> url = parseUrl(request.url);
+  if (!url.ok()) {
+    return url.status();
+  }
+  if (url->scheme != "http") {
+    return Status::invalidArgument("http request url " + request.url + ": not http://");
+  }
+  Prepared out;
+  out.deadline = Clock::now() + request.timeout;
+  out.head = request.method == "HEAD";
+  out.idempotent = isIdempotent(request.method);
+  out.key = url->host + ":" + std::to_string(url->port);
+  Result<Request> message = buildRequest(*url, std::move(request));
+  if (!message.ok()) {
+    return message.status();
+  }
+  out.message = std::move(message).value();
+  out.url = std::move(url).value();
+  return out;
+}
+
 HttpClientResponse toResponse(http::response<http::string_body>&& message) {
   HttpClientResponse out;
   out.status = static_cast<int>(message.result_int());
@@ -270,39 +302,31 @@ Awaitable<Result<HttpClientResponse>> ClientImpl::send(HttpClientRequest request
   if (stopping_) {
     co_return Status::unavailable("http client stopped");
   }
-  Result<Url> url = parseUrl(request.url);
-  if (!url.ok()) {
-    co_return url.status();
+  Result<Prepared> prepared = prepare(std::move(request));
+  if (!prepared.ok()) {
+    co_return prepared.status();
   }
-  if (url->scheme != "http") {
-    co_return Status::invalidArgument("http request url " + request.url + ": not http://");
-  }
-  Deadline deadline = Clock::now() + request.timeout;
-  bool head = request.method == "HEAD";
-  bool idempotent = isIdempotent(request.method);
-  std::string key = url->host + ":" + std::to_string(url->port);
-  Result<Request> message = buildRequest(*url, std::move(request));
-  if (!message.ok()) {
-    co_return message.status();
-  }
+  const Url& url = prepared->url;
+  const std::string& key = prepared->key;
 
   for (bool retried = false;; retried = true) {
     std::unique_ptr<beast::tcp_stream> stream = takeIdle(key);
     bool reused = stream != nullptr;
     if (!reused) {
-      auto connected = co_await connect(*url, deadline);
+      auto connected = co_await connect(url, prepared->deadline);
       if (!connected.ok()) {
         co_return connected.status();
       }
       stream = std::move(connected).value();
     }
-    Exchange outcome = co_await exchange(*stream, *message, head, deadline, *url);
+    Exchange outcome =
+        co_await exchange(*stream, prepared->message, prepared->head, prepared->deadline, url);
     if (outcome.result.ok() && outcome.reusable && !stopping_) {
       keepIdle(key, std::move(stream));
     }
 
     // The server may close an idle connection just as it is reused; the request never arrived.
-    if (!outcome.result.ok() && reused && outcome.unanswered && idempotent && !retried &&
+    if (!outcome.result.ok() && reused && outcome.unanswered && prepared->idempotent && !retried &&
         !stopping_) {
       spdlog::debug("http client retrying on a new connection host={} reason=\"{}\"", key,
                     outcome.result.status().message());
