@@ -265,7 +265,8 @@ class WebSocketTest : public ::testing::Test {
   void startServer(HttpServerOptions options = {}, uint16_t port = 0,
                    std::vector<std::pair<std::string, WebSocketHandler>> routes = {}) {
     options.port = port;
-    auto server = HttpServer::create(options, [](HttpRequest&& request, Responder respond) {
+    auto server = HttpServer::create(options, [this](HttpRequest&& request, Responder respond) {
+      log_.update([&] { http_seen_.push_back(request); });
       HttpResponse response;
       response.status = 404;
       response.body = "http:" + request.path;
@@ -318,6 +319,7 @@ class WebSocketTest : public ::testing::Test {
   }
 
   ServerLog log_;
+  std::vector<HttpRequest> http_seen_;  // guarded by log_; what reached the HTTP handler
   std::unique_ptr<HttpServer> server_;
   std::thread runner_;
   uint16_t port_ = 0;
@@ -367,6 +369,28 @@ TEST_F(WebSocketTest, RoutesByPathPrefixAndShowsPathAndQuery) {
   auto refused = startClient("/eventsX", beside);
   ASSERT_TRUE(beside.waitFor([&] { return beside.failures.size() >= 2; }));
   beside.read([&] { EXPECT_EQ(beside.opens, 0); });
+}
+
+TEST_F(WebSocketTest, ClientSendsItsOwnHeadersWithTheUpgrade) {
+  startServer();
+
+  // On a path without a route the upgrade request lands in the HTTP handler, which shows it.
+  WebSocketClientOptions options;
+  options.headers = {{"User-Agent", "cex-router"}, {"X-Env", "beta"}};
+  ClientLog log;
+  auto client = startClient("/nope?x=1", log, options);
+  ASSERT_TRUE(log.waitFor([&] { return !log.failures.empty(); }));
+  client->stop();
+  log_.read([&] {
+    ASSERT_FALSE(http_seen_.empty());
+    const HttpRequest& request = http_seen_[0];
+    EXPECT_EQ(request.target, "/nope?x=1");
+    EXPECT_EQ(request.header("User-Agent"), "cex-router");
+    EXPECT_EQ(request.header("X-Env"), "beta");
+    EXPECT_EQ(request.header("Upgrade"), "websocket");
+    EXPECT_EQ(request.header("Host"), "127.0.0.1:" + std::to_string(port_));
+  });
+  log.read([&] { EXPECT_EQ(log.opens, 0); });
 }
 
 TEST_F(WebSocketTest, PlainHttpOnAWebSocketRouteStillReachesTheHttpHandler) {
