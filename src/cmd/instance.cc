@@ -78,6 +78,7 @@ SandboxConfig sandboxConfig(const Properties& p) {
                    : cgroups == "off"    ? CgroupPolicy::Off
                                          : CgroupPolicy::Auto;
   config.readonly_paths = p.getList("sandbox.readonlyPaths");
+  config.bwrap_path = p.getString("sandbox.bwrap", config.bwrap_path);
   return config;
 }
 

@@ -251,3 +251,20 @@ class HostileAsUnprivilegedUserTest(HostileCases, unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FailClosedTest(unittest.TestCase):
+    """Without a working sandbox cex says why and refuses to run anything."""
+
+    def test_start_fails_without_bubblewrap(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "compiler-explorer.local.properties"), "w") as f:
+                f.write("sandbox.bwrap=/nonexistent/bwrap\n")
+            from cexlib import CEX_BIN
+            r = subprocess.run([CEX_BIN, "serve", "--port", "0", "--config", d,
+                                "--cache-dir", os.path.join(d, "cache"), "--tmp-dir", d],
+                               capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("sandbox bwrap cannot run here", r.stderr)
+        self.assertIn("/nonexistent/bwrap", r.stderr)
+        self.assertNotIn("serve listening", r.stderr)
