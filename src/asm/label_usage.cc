@@ -68,6 +68,7 @@ class UsageScanner {
   void recordRareLine(std::string_view line, size_t offset, const BlockMarks& marks);
   void trackAssignment(std::string_view line);
   void trackDeclarations(std::string_view line, const LineHead& head);
+  void recordDefinitions(std::string_view line, const LineHead& head, const BlockMarks& marks);
   void trackUses(std::string_view line, const LineHead& head, const BlockMarks& marks,
                  size_t offset, size_t next);
   void addWeakLine(size_t offset, size_t next);
@@ -113,6 +114,9 @@ void UsageScanner::feed(std::string_view line, size_t offset, size_t next, size_
     trackAssignment(line);
   }
   trackDeclarations(line, head);
+  if (scan_->records_definitions) {
+    recordDefinitions(line, head, marks);
+  }
   trackUses(line, head, marks, offset, next);
 }
 
@@ -213,6 +217,29 @@ void UsageScanner::trackDeclarations(std::string_view line, const LineHead& head
     if (auto alias = matchAlias(line)) {
       defining_alias_ = *alias;
     }
+  }
+}
+
+// Every name the second pass may define on this line (see TextAsmParser::findDefinition), and
+// perhaps a few more.
+void UsageScanner::recordDefinitions(std::string_view line, const LineHead& head,
+                                     const BlockMarks& marks) {
+  SymbolSet& definitions = scan_->definitions;
+  if (auto def = matchLabelDef(line)) {
+    definitions.insert(def->name);
+  }
+  if (marks.equals) {
+    if (auto assignment = matchAssignment(line)) {
+      definitions.insert(assignment->name);
+    }
+  }
+  if (hasPrefixAt(head.directive, 0, "set")) {
+    if (auto name = matchSetDef(line)) {
+      definitions.insert(*name);
+    }
+  }
+  if (auto cuda = matchCudaBegin(line)) {
+    definitions.insert(cuda->keyword);
   }
 }
 
@@ -338,6 +365,7 @@ ListingScan scanListing(const ListingLines& lines, bool filter_directives) {
   // without it and again with it if such a label turns up.
   for (bool dollar_labels : {false, true}) {
     ListingScan scan;
+    scan.records_definitions = !filter_directives;
     UsageScanner scanner(lines, &scan, filter_directives, dollar_labels);
     ListingReader reader(lines);
     std::string_view line;

@@ -39,6 +39,11 @@ struct ListingScan {
   // this bounds what labelDefinitions can hold, so the second pass can skip operands that
   // will never name a label without keeping them around.
   SymbolSet kept_definitions;
+  // Without the directives filter `used` holds every symbol of the listing and bounds nothing,
+  // so the pass then also records every name a line defines (labels, assignments, .set names,
+  // CUDA keywords): a tighter bound for the same purpose.
+  bool records_definitions = false;
+  SymbolSet definitions;
   SourceFileTable files;
   // Offsets of the lines that end a block (see isBlockEnd), that contain ".inst" and that
   // contain '=', ascending. All are rare; the second pass and its look-ahead consult these

@@ -54,8 +54,8 @@ bool SymbolSet::insert(std::string_view name) {
   return true;
 }
 
-bool SymbolSet::contains(std::string_view name) const {
-  return slots_[findSlot(name, hashOf(name))].data != nullptr;
+bool SymbolSet::contains(std::string_view name, uint64_t hash) const {
+  return slots_[findSlot(name, hash)].data != nullptr;
 }
 
 }  // namespace cex

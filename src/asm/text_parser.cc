@@ -14,6 +14,11 @@ TextAsmParser::TextAsmParser(std::string_view listing, const AsmFilters& filters
 
 ParsedAsm TextAsmParser::parse() {
   scan_ = scanListing(lines_, filters_.directives);
+  // Without the directives filter nearly every line stays: room for all of them at once spares
+  // regrowing (and briefly holding twice) a vector of millions of lines. With it most go.
+  if (!filters_.directives) {
+    result_.lines.reserve(static_cast<size_t>(scan_.line_count));
+  }
   block_end_cursor_.emplace(scan_.block_ends);
   inst_cursor_.emplace(scan_.inst_lines);
   equals_cursor_.emplace(scan_.equals_lines);
@@ -216,14 +221,15 @@ TextAsmParser::LabelStep TextAsmParser::handleLabel(std::string_view line, const
   step.is_set_def = def->kind == DefinitionKind::SetName;
   step.is_label = !step.is_set_def;
 
-  if (def->droppable && !scan_.used.contains(def->name)) {
+  uint64_t hash = SymbolSet::hashOf(def->name);
+  if (def->droppable && !scan_.used.contains(def->name, hash)) {
     if (filters_.labels) {
       prev_label_ = {};
       step.drop = true;
     }
     return step;
   }
-  defineLabel(def->name);
+  defineLabel(def->name, hash);
   if (step.is_set_def) {
     return step;
   }
@@ -260,7 +266,9 @@ void TextAsmParser::emit(std::string_view line, bool is_label) {
   if (filters_.trim) {
     appendSquashedWhitespace(scratch_, &out.text);
   } else {
-    out.text = scratch_;
+    // Copy-constructed, the text gets an allocation of its own size; assigned, it would get
+    // up to twice that, in every line of the result.
+    out.text = std::string(scratch_);
   }
   if (source_ && hasOpcode(scratch_, in_nvcc_code_)) {
     out.source = source_;
@@ -271,21 +279,38 @@ void TextAsmParser::emit(std::string_view line, bool is_label) {
 }
 
 void TextAsmParser::addLabelRefs(AsmLine* out) {
+  // Only names that may be defined can end up in labelDefinitions; anything else (registers,
+  // mnemonics, constants) would be dropped at the end anyway.
   collectOperandRefs(out->text, &refs_);
+  std::erase_if(refs_, [&](const OperandRef& ref) { return !mayBeDefined(ref.target); });
+  if (refs_.empty()) {
+    return;
+  }
+  out->labels.reserve(refs_.size());
+
+  // References come left to right, so the UTF-16 column is counted on from the last one.
+  std::string_view text = out->text;
+  size_t counted = 0;
+  int column = 1;
   for (const OperandRef& ref : refs_) {
-    // Only these names can end up in labelDefinitions; anything else (registers,
-    // mnemonics, constants) would be dropped at the end anyway.
-    if (!scan_.used.contains(ref.target) && !scan_.kept_definitions.contains(ref.target)) {
-      continue;
-    }
+    column += static_cast<int>(utf16Length(text.substr(counted, ref.start - counted)));
+    counted = ref.start;
     AsmLabelRef& label = out->labels.emplace_back();
     label.name = std::string(ref.name);
     if (ref.target.size() != ref.name.size()) {
       label.target = std::string(ref.target);
     }
-    label.start_col = static_cast<int>(utf16Length(out->text.substr(0, ref.start))) + 1;
-    label.end_col = label.start_col + static_cast<int>(utf16Length(ref.name));
+    label.start_col = column;
+    label.end_col = column + static_cast<int>(utf16Length(ref.name));
   }
+}
+
+bool TextAsmParser::mayBeDefined(std::string_view name) const {
+  uint64_t hash = SymbolSet::hashOf(name);
+  if (scan_.records_definitions) {
+    return scan_.definitions.contains(name, hash);
+  }
+  return scan_.used.contains(name, hash) || scan_.kept_definitions.contains(name, hash);
 }
 
 void TextAsmParser::maybeAddBlank() {
@@ -294,21 +319,22 @@ void TextAsmParser::maybeAddBlank() {
   }
 }
 
-void TextAsmParser::defineLabel(std::string_view name) {
+void TextAsmParser::defineLabel(std::string_view name, uint64_t hash) {
   int index = static_cast<int>(result_.lines.size()) + 1;
-  auto [it, inserted] = label_slots_.try_emplace(name, result_.label_definitions.size());
+  auto slot = static_cast<uint32_t>(result_.label_definitions.size());
+  auto [existing, inserted] = label_slots_.tryEmplace(name, hash, slot);
   if (inserted) {
     result_.label_definitions.emplace_back(std::string(name), index);
   } else {
-    result_.label_definitions[it->second].second = index;
+    result_.label_definitions[*existing].second = index;
   }
 }
 
 void TextAsmParser::undefineLabel(std::string_view name) {
-  auto it = label_slots_.find(name);
-  if (it != label_slots_.end()) {
-    result_.label_definitions[it->second].second = 0;
-    label_slots_.erase(it);
+  uint64_t hash = SymbolSet::hashOf(name);
+  if (const uint32_t* slot = label_slots_.find(name, hash)) {
+    result_.label_definitions[*slot].second = 0;
+    label_slots_.erase(name, hash);
   }
 }
 
@@ -340,13 +366,10 @@ void TextAsmParser::finish() {
   defs.erase(std::remove_if(defs.begin(), defs.end(), [](const auto& d) { return d.second == 0; }),
              defs.end());
   for (AsmLine& line : result_.lines) {
-    auto& labels = line.labels;
-    labels.erase(
-        std::remove_if(labels.begin(), labels.end(),
-                       [&](const AsmLabelRef& ref) {
-                         return !label_slots_.contains(ref.target ? *ref.target : ref.name);
-                       }),
-        labels.end());
+    std::erase_if(line.labels, [&](const AsmLabelRef& ref) {
+      std::string_view name = ref.target ? *ref.target : ref.name;
+      return label_slots_.find(name, SymbolSet::hashOf(name)) == nullptr;
+    });
   }
 }
 

@@ -4,13 +4,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "asm/asm_classify.h"
 #include "asm/asm_result.h"
 #include "asm/label_usage.h"
 #include "asm/line_reader.h"
+#include "asm/symbol_set.h"
 
 namespace cex {
 
@@ -68,9 +68,11 @@ class TextAsmParser {
                      bool has_inst);
   void emit(std::string_view line, bool is_label);
   void addLabelRefs(AsmLine* out);
+  // Whether `name` may end up in labelDefinitions (see ListingScan).
+  bool mayBeDefined(std::string_view name) const;
   void maybeAddBlank();
 
-  void defineLabel(std::string_view name);
+  void defineLabel(std::string_view name, uint64_t hash);
   void undefineLabel(std::string_view name);
   bool isUserFunctionFrom(size_t pos);
   void finish();
@@ -95,7 +97,7 @@ class TextAsmParser {
   int custom_asm_depth_ = 0;
 
   // Label name -> slot in result_.label_definitions (slots of removed labels hold index 0).
-  std::unordered_map<std::string_view, size_t> label_slots_;
+  SymbolMap<uint32_t> label_slots_;
 
   // The last look-ahead for user code: its answer holds for any start in [start, end].
   struct LookAhead {
