@@ -246,8 +246,9 @@ class HttpServerTest : public ::testing::Test {
     workers_.emplace_back(
         [this, respond = std::move(respond), response = std::move(response), delay]() mutable {
           std::this_thread::sleep_for(delay);
-          respond(std::move(response));
+          // Counted first: the client may read the response before this thread runs on.
           ++responded_;
+          respond(std::move(response));
         });
   }
 
