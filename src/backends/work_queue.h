@@ -1,0 +1,70 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace cex {
+
+// One compile job on a queue. The payload is opaque to the queue (the router's message, or a
+// reference to it in the blob store when it is large).
+struct Job {
+  std::string id;  // the request guid; a second enqueue of the same id within the dedup
+                   // window is dropped
+  std::string payload;
+  // When the client stops waiting; a worker that leases the job later answers with an error
+  // instead of compiling.
+  std::chrono::system_clock::time_point deadline;
+  int delivery = 1;  // 1 on the first delivery, 2 after one redelivery, ...
+};
+
+// A job handed to one consumer. Until it is acked, nacked or terminated, no other consumer
+// gets it; if the lease runs out (the consumer died), the job is delivered again. Exactly one
+// of ack/nak/terminate should be called; destroying the lease without one lets it expire.
+class JobLease {
+ public:
+  virtual ~JobLease() = default;
+  virtual const Job& job() const = 0;
+  // The job is done: remove it.
+  virtual Status ack() = 0;
+  // Hand the job back for another consumer now (e.g. on shutdown).
+  virtual Status nak() = 0;
+  // Still working on it: restart the lease.
+  virtual Status extend() = 0;
+  // Give up for good; the job is kept for inspection and never delivered again.
+  virtual Status terminate() = 0;
+};
+
+// What a queue holds now, for back-pressure and health.
+struct QueueStats {
+  uint64_t waiting = 0;    // not yet delivered, or handed back
+  uint64_t in_flight = 0;  // leased and not yet acked
+  // Age of the oldest waiting job; zero when none waits.
+  std::chrono::milliseconds oldest_age{0};
+};
+
+// Limits shared by every queue of a backend, from the production queues' settings.
+struct QueueSettings {
+  std::chrono::milliseconds lease{60000};          // visibility timeout / ack wait
+  std::chrono::milliseconds max_age{300000};       // retention: older jobs are dropped
+  std::chrono::milliseconds dedup_window{300000};  // same id within this is one job
+  int max_deliveries = 4;                          // deliveries before a job is given up
+};
+
+// FIFO work queues with leases, named "<env>-<colour>" (e.g. "prod-blue"). Thread-safe.
+// Implementations: in memory (one process) and NATS JetStream (work-queue streams).
+class WorkQueue {
+ public:
+  virtual ~WorkQueue() = default;
+  virtual Status enqueue(std::string_view queue, const Job& job) = 0;
+  // Waits up to `wait` for a job; returns nullptr when none came.
+  virtual Result<std::unique_ptr<JobLease>> lease(std::string_view queue,
+                                                  std::chrono::milliseconds wait) = 0;
+  virtual Result<QueueStats> stats(std::string_view queue) = 0;
+};
+
+}  // namespace cex
