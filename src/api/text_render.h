@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,5 +18,11 @@ std::string renderCompileText(const CompileResult& result, std::string_view bann
 // program's output sections.
 std::string renderExecutionText(const ExecutionResult& result, std::string_view banner,
                                 bool filter_ansi);
+
+// The same renderings from a result's JSON (as a worker published it): a compile result, or
+// the body of an executor request (which has `didExecute` at the top). Returns nullopt when
+// `json` is not an object.
+std::optional<std::string> renderTextFromJson(std::string_view json, std::string_view banner,
+                                              bool filter_ansi);
 
 }  // namespace cex

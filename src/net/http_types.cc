@@ -1,5 +1,7 @@
 #include "net/http_types.h"
 
+#include <cctype>
+
 #include "base/strings.h"
 
 namespace cex {
@@ -111,6 +113,24 @@ std::vector<std::pair<std::string, std::string>> parseQueryString(std::string_vi
     return false;
   });
   return pairs;
+}
+
+std::string percentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    bool unreserved = std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
 }
 
 }  // namespace cex

@@ -55,6 +55,9 @@ using HttpHandler = std::function<void(HttpRequest&&, Responder)>;
 // Malformed escapes are kept as they are.
 std::string percentDecode(std::string_view s, bool plus_is_space = false);
 
+// Encodes every byte but RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~) as %XX.
+std::string percentEncode(std::string_view s);
+
 // Splits "a=1&b=2" into decoded pairs.
 std::vector<std::pair<std::string, std::string>> parseQueryString(std::string_view query);
 
