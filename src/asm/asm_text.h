@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -109,18 +110,11 @@ inline size_t skipSymbolChars(std::string_view s, size_t pos) {
   return pos;
 }
 
-// Whether `s` has `prefix` at `pos`. Compares byte by byte so that the usual mismatch on
-// the first character costs almost nothing.
+// Whether `s` has `prefix` at `pos`. Prefixes are nearly always literals, for which the
+// compiler turns the comparison into a few word compares.
 inline bool hasPrefixAt(std::string_view s, size_t pos, std::string_view prefix) {
-  if (s.size() < pos + prefix.size()) {
-    return false;
-  }
-  for (size_t k = 0; k < prefix.size(); ++k) {
-    if (s[pos + k] != prefix[k]) {
-      return false;
-    }
-  }
-  return true;
+  return s.size() >= pos + prefix.size() &&
+         std::memcmp(s.data() + pos, prefix.data(), prefix.size()) == 0;
 }
 
 // Bit i set where p[i] == c, for the 16 bytes at `p` (all of which must be readable). The
