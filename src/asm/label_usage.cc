@@ -315,17 +315,18 @@ void UsageScanner::expandGroup(Group* group, std::vector<std::string_view>* pend
 void UsageScanner::resolveWeakUses() {
   // Index the groups that hold weak data by their labels: first occurrence of each name,
   // then a chain through the other occurrences.
-  std::unordered_map<std::string_view, uint32_t> first;
+  SymbolMap<uint32_t> first;
   std::vector<uint32_t> next(group_labels_.size(), kNoIndex);
   std::vector<uint32_t> group_of(group_labels_.size(), kNoIndex);
   for (uint32_t g = 0; g < groups_.size(); ++g) {
     const Group& group = groups_[g];
     for (uint32_t i = group.first_label; i < group.first_label + group.label_count; ++i) {
       group_of[i] = g;
-      auto [it, inserted] = first.try_emplace(group_labels_[i], i);
+      std::string_view label = group_labels_[i];
+      auto [latest, inserted] = first.tryEmplace(label, SymbolSet::hashOf(label), i);
       if (!inserted) {
-        next[i] = it->second;
-        it->second = i;
+        next[i] = *latest;
+        *latest = i;
       }
     }
   }
@@ -343,8 +344,8 @@ void UsageScanner::resolveWeakUses() {
         pending.push_back(it->second);
       }
     }
-    auto it = first.find(name);
-    for (uint32_t i = it == first.end() ? kNoIndex : it->second; i != kNoIndex; i = next[i]) {
+    const uint32_t* latest = first.find(name, SymbolSet::hashOf(name));
+    for (uint32_t i = latest == nullptr ? kNoIndex : *latest; i != kNoIndex; i = next[i]) {
       Group& group = groups_[group_of[i]];
       if (!group.expanded) {
         expandGroup(&group, &pending);

@@ -11,7 +11,7 @@ constexpr size_t kNone = std::string_view::npos;
 ListingLines::ListingLines(std::string_view listing, bool strip_block_comments)
     : listing_(listing),
       // Without any "/*" there is nothing to skip, and the readers can take the fast path.
-      strip_(strip_block_comments && listing.find("/*") != kNone) {}
+      strip_(strip_block_comments && findPair(listing, 0, '/', '*') != kNone) {}
 
 size_t ListingLines::commentEndAt(size_t pos) const {
   size_t i = pos;
