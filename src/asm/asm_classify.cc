@@ -442,10 +442,13 @@ void markBlockKeyword(std::string_view line, size_t at, BlockMarks* marks) {
 }
 
 // Records what the keyword after the '.' at `dot` marks. Most dots start other names, so the
-// first letter is tested before anything is called.
+// letter after the dot is looked up in a bit set of the keywords' first letters before
+// anything is called.
 inline void markKeywordAfterDot(std::string_view line, size_t dot, BlockMarks* marks) {
-  char c = dot + 1 < line.size() ? line[dot + 1] : '\0';
-  if (c == 'c' || c == 't' || c == 'd' || c == 's' || c == 'i') {
+  constexpr uint32_t kFirstLetters = 1u << ('c' - 'a') | 1u << ('d' - 'a') | 1u << ('i' - 'a') |
+                                     1u << ('s' - 'a') | 1u << ('t' - 'a');
+  unsigned letter = dot + 1 < line.size() ? static_cast<unsigned char>(line[dot + 1]) - 'a' : 26;
+  if (letter < 26 && ((kFirstLetters >> letter) & 1) != 0) {
     markBlockKeyword(line, dot + 1, marks);
   }
 }
