@@ -185,8 +185,8 @@ Status EmbeddedWorkQueue::enqueue(std::string_view queue, const Job& job) {
   if (Status s = checkQueueName(queue); !s.isOk()) {
     return s;
   }
-  if (job.id.empty()) {
-    return Status::invalidArgument("queue " + std::string(queue) + ": job without an id");
+  if (Status s = checkJobId(job.id); !s.isOk()) {
+    return s;
   }
   std::lock_guard lock(shared_->mu);
   Queue& q = shared_->queue(queue);

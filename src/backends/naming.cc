@@ -8,6 +8,7 @@ namespace {
 
 constexpr size_t kMaxQueueName = 200;
 constexpr size_t kMaxBlobKey = 1024;
+constexpr size_t kMaxJobId = 256;
 
 bool isAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -67,6 +68,18 @@ Status checkQueueName(std::string_view queue) {
   for (char c : queue) {
     if (!isPrintableNoSpace(c)) {
       return invalid("queue", queue, "only printable ASCII without spaces is allowed");
+    }
+  }
+  return Status::ok();
+}
+
+Status checkJobId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxJobId) {
+    return invalid("job id", id, "must be 1 to 256 bytes");
+  }
+  for (char c : id) {
+    if (!isPrintableNoSpace(c)) {
+      return invalid("job id", id, "only printable ASCII without spaces is allowed");
     }
   }
   return Status::ok();

@@ -18,6 +18,9 @@ Status checkKey(std::string_view key);
 // Queue names: non-empty printable ASCII without spaces, at most 200 bytes.
 Status checkQueueName(std::string_view queue);
 
+// Job ids (request guids): 1 to 256 bytes of printable ASCII without spaces.
+Status checkJobId(std::string_view id);
+
 // Blob keys: non-empty, at most 1024 bytes.
 Status checkBlobKey(std::string_view key);
 

@@ -73,7 +73,9 @@ class WorkQueue {
  public:
   virtual ~WorkQueue() = default;
   // Accepts the job (a duplicate id within the dedup window is accepted and dropped). Fails
-  // with InvalidArgument for an empty id, Unavailable when the backend cannot be reached.
+  // with InvalidArgument for a bad id (see checkJobId in backends/naming.h), ResourceExhausted
+  // for a payload over the backend's message limit (NATS: the server's max_payload, 1 MiB by
+  // default, less the headers), Unavailable when the backend cannot be reached.
   virtual Status enqueue(std::string_view queue, const Job& job) = 0;
   // Waits up to `wait` for a job; returns nullptr when none came. Fails with Unavailable when
   // the backend stayed unreachable for the whole wait, so a consumer loop never spins.

@@ -626,7 +626,7 @@ TEST_P(BackendContractTest, BadSubjectsAreRefused) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BackendContractTest,
-                         ::testing::Values("embedded-memory", "embedded-files"),
+                         ::testing::Values("embedded-memory", "embedded-files", "nats"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;
                            std::erase(name, '-');
