@@ -42,6 +42,55 @@ class AsmFileName {
   std::shared_ptr<const std::string> name_;
 };
 
+// std::optional's interface with the value kept on the heap, for fields that nearly every line
+// leaves empty: they then cost one pointer in each of a listing's millions of lines. Copies
+// copy the value.
+template <typename T>
+class HeapOptional {
+ public:
+  HeapOptional() = default;
+
+  HeapOptional(const HeapOptional& other) { *this = other; }
+
+  HeapOptional(HeapOptional&&) noexcept = default;
+
+  HeapOptional& operator=(const HeapOptional& other) {
+    if (this != &other) {
+      value_ = other.value_ ? std::make_unique<T>(*other.value_) : nullptr;
+    }
+    return *this;
+  }
+
+  HeapOptional& operator=(HeapOptional&&) noexcept = default;
+
+  HeapOptional& operator=(T value) {
+    value_ = std::make_unique<T>(std::move(value));
+    return *this;
+  }
+
+  ~HeapOptional() = default;
+
+  T& emplace() {
+    value_ = std::make_unique<T>();
+    return *value_;
+  }
+
+  explicit operator bool() const { return value_ != nullptr; }
+
+  T& operator*() { return *value_; }
+
+  const T& operator*() const { return *value_; }
+
+  T* operator->() { return value_.get(); }
+
+  const T* operator->() const { return value_.get(); }
+
+  void reset() { value_.reset(); }
+
+ private:
+  std::unique_ptr<T> value_;
+};
+
 // Where an output line came from, as the compiler's debug directives say.
 struct AsmSource {
   // None means the user's main file (serialised as "file": null).
@@ -71,7 +120,7 @@ struct AsmLine {
   std::vector<AsmLabelRef> labels;
   // Binary mode only.
   std::optional<uint64_t> address;
-  std::optional<std::vector<std::string>> opcodes;
+  HeapOptional<std::vector<std::string>> opcodes;
   // Some dialects' lines lack these keys altogether, as their clients know them: MSVC lines
   // have no "labels", 6502 listing lines may have neither. False omits the key.
   bool has_source_key = true;
