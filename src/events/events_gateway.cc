@@ -83,7 +83,7 @@ void EventsGateway::State::handleHttp(HttpRequest&& request, Responder respond) 
 // 200 with the counters; 503 while the link to the other gateways is down, because results
 // published elsewhere would not reach this gateway's subscribers.
 HttpResponse EventsGateway::State::healthcheck() const {
-  bool linked = !has_pubsub || !pubsub_healthy || pubsub_healthy();
+  bool linked = !has_pubsub || (hub->linked() && (!pubsub_healthy || pubsub_healthy()));
   std::string body;
   JsonWriter json(&body);
   json.beginObject();

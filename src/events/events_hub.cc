@@ -1,10 +1,12 @@
 #include "events/events_hub.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -156,10 +158,10 @@ class EventsHub::Core {
   struct GuidEntry {
     std::vector<EventsPeerId> subscribers;  // local peers; usually one
     std::optional<Held> held;
-    EventsPeerId sender = 0;  // local peer that published the latest copy; 0 when none
-    Clock::time_point sender_until;
+    EventsPeerId sender = 0;              // local peer that published the latest copy; 0 when none
+    uint64_t sender_seq = 0;              // of the sender's mark in sender_order_
     std::optional<std::string> acked_by;  // set once any hub has seen an ack
-    Clock::time_point acked_until;
+    uint64_t acked_seq = 0;               // of the mark in acked_order_
   };
 
   struct PeerEntry {
@@ -167,16 +169,11 @@ class EventsHub::Core {
     std::unordered_set<std::string> subscriptions;
   };
 
-  // Entries of the expiry queues, oldest first. An entry whose guid has since been refreshed
-  // or erased is stale and skipped.
-  struct HeldMark {
+  // An entry of the expiry queues, which are kept oldest first. A mark whose guid has since been
+  // refreshed (a newer seq) or erased is stale and skipped.
+  struct Mark {
     Clock::time_point until;
     uint64_t seq;
-    std::string guid;
-  };
-
-  struct TimeMark {
-    Clock::time_point until;
     std::string guid;
   };
 
@@ -216,9 +213,9 @@ class EventsHub::Core {
   uint64_t next_seq_ = 1;
   std::unordered_map<EventsPeerId, PeerEntry> peers_;
   std::unordered_map<std::string, GuidEntry> guids_;
-  std::deque<HeldMark> held_order_;
-  std::deque<TimeMark> sender_order_;
-  std::deque<TimeMark> acked_order_;
+  std::deque<Mark> held_order_;
+  std::deque<Mark> sender_order_;
+  std::deque<Mark> acked_order_;
   EventsCounters counters_;
 };
 
@@ -419,15 +416,15 @@ void EventsHub::Core::markAckedLocked(const std::string& guid, GuidEntry& entry,
     return;
   }
   entry.acked_by = by;
-  entry.acked_until = now() + options_.acked_ttl;
-  acked_order_.push_back({entry.acked_until, guid});
+  entry.acked_seq = next_seq_++;
+  acked_order_.push_back({now() + options_.acked_ttl, entry.acked_seq, guid});
   ++counters_.acked_guids;
   if (counters_.acked_guids > options_.limits.max_acked_guids) {
     // The oldest mark goes; its guid could at worst be delivered once more.
-    TimeMark oldest = std::move(acked_order_.front());
+    Mark oldest = std::move(acked_order_.front());
     acked_order_.pop_front();
     auto it = guids_.find(oldest.guid);
-    if (it != guids_.end() && it->second.acked_by) {
+    if (it != guids_.end() && it->second.acked_by && it->second.acked_seq == oldest.seq) {
       it->second.acked_by.reset();
       --counters_.acked_guids;
       eraseIfIdleLocked(oldest.guid);
@@ -470,8 +467,8 @@ void EventsHub::Core::publish(EventsPeerId id, const std::string& guid, std::str
     }
 
     entry.sender = id;
-    entry.sender_until = now() + options_.hold;
-    sender_order_.push_back({entry.sender_until, guid});
+    entry.sender_seq = next_seq_++;
+    sender_order_.push_back({now() + options_.hold, entry.sender_seq, guid});
     spdlog::debug("events publish guid={} peer={} bytes={} subscribers={}", guid, peerName(id),
                   json.size(), entry.subscribers.size());
     deliverLocked(guid, entry, json);
@@ -517,7 +514,7 @@ void EventsHub::Core::evictHeldLocked() {
   const EventsLimits& limits = options_.limits;
   while (!held_order_.empty() && (counters_.held_results > limits.max_held_results ||
                                   counters_.held_bytes > limits.max_held_bytes)) {
-    HeldMark mark = std::move(held_order_.front());
+    Mark mark = std::move(held_order_.front());
     held_order_.pop_front();
     auto it = guids_.find(mark.guid);
     if (it == guids_.end() || !it->second.held || it->second.held->seq != mark.seq) {
@@ -589,7 +586,7 @@ void EventsHub::Core::expireLocked() {
 
 void EventsHub::Core::expireHeldLocked(Clock::time_point now) {
   while (!held_order_.empty() && held_order_.front().until <= now) {
-    HeldMark mark = std::move(held_order_.front());
+    Mark mark = std::move(held_order_.front());
     held_order_.pop_front();
     auto it = guids_.find(mark.guid);
     if (it == guids_.end() || !it->second.held || it->second.held->seq != mark.seq) {
@@ -605,10 +602,10 @@ void EventsHub::Core::expireHeldLocked(Clock::time_point now) {
 
 void EventsHub::Core::expireSendersLocked(Clock::time_point now) {
   while (!sender_order_.empty() && sender_order_.front().until <= now) {
-    TimeMark mark = std::move(sender_order_.front());
+    Mark mark = std::move(sender_order_.front());
     sender_order_.pop_front();
     auto it = guids_.find(mark.guid);
-    if (it != guids_.end() && it->second.sender != 0 && it->second.sender_until <= now) {
+    if (it != guids_.end() && it->second.sender != 0 && it->second.sender_seq == mark.seq) {
       it->second.sender = 0;
       eraseIfIdleLocked(mark.guid);
     }
@@ -617,10 +614,10 @@ void EventsHub::Core::expireSendersLocked(Clock::time_point now) {
 
 void EventsHub::Core::expireAckedLocked(Clock::time_point now) {
   while (!acked_order_.empty() && acked_order_.front().until <= now) {
-    TimeMark mark = std::move(acked_order_.front());
+    Mark mark = std::move(acked_order_.front());
     acked_order_.pop_front();
     auto it = guids_.find(mark.guid);
-    if (it != guids_.end() && it->second.acked_by && it->second.acked_until <= now) {
+    if (it != guids_.end() && it->second.acked_by && it->second.acked_seq == mark.seq) {
       it->second.acked_by.reset();
       --counters_.acked_guids;
       eraseIfIdleLocked(mark.guid);
@@ -632,15 +629,15 @@ void EventsHub::Core::expireAckedLocked(Clock::time_point now) {
 // ones, they are swept so that the queues stay in proportion to what is held.
 void EventsHub::Core::compactLocked() {
   if (held_order_.size() > 2 * counters_.held_results + 1024) {
-    std::erase_if(held_order_, [this](const HeldMark& mark) {
+    std::erase_if(held_order_, [this](const Mark& mark) {
       auto it = guids_.find(mark.guid);
       return it == guids_.end() || !it->second.held || it->second.held->seq != mark.seq;
     });
   }
   if (sender_order_.size() > 2 * guids_.size() + 1024) {
-    std::erase_if(sender_order_, [this](const TimeMark& mark) {
+    std::erase_if(sender_order_, [this](const Mark& mark) {
       auto it = guids_.find(mark.guid);
-      return it == guids_.end() || it->second.sender == 0 || it->second.sender_until != mark.until;
+      return it == guids_.end() || it->second.sender == 0 || it->second.sender_seq != mark.seq;
     });
   }
 }
@@ -657,6 +654,93 @@ void EventsHub::Core::eraseIfIdleLocked(const std::string& guid) {
 }
 
 // ----------------------------------------------------------------------------------------------
+
+// Keeps a hub subscribed to the other hubs' subjects: at once when the PubSub can be reached,
+// otherwise on a thread of its own that tries again every kLinkRetry until it can.
+class EventsHub::Link {
+ public:
+  Link(std::shared_ptr<PubSub> pubsub, const std::shared_ptr<Core>& core)
+      : pubsub_(std::move(pubsub)), core_(core), pattern_(core->allSubjects()) {}
+
+  // Stops trying, then leaves the PubSub.
+  ~Link() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+  Link(Link&&) = delete;
+  Link& operator=(Link&&) = delete;
+
+  // The first attempt: Unavailable starts the retries; any other failure is returned.
+  Status start() {
+    Status status = trySubscribe();
+    if (status.code() != StatusCode::Unavailable) {
+      return status;
+    }
+    spdlog::warn("events pubsub unreachable, retrying pattern={} error=\"{}\"", pattern_,
+                 status.message());
+    thread_ = std::thread([this] { retry(); });
+    return Status::ok();
+  }
+
+  bool ready() const {
+    std::lock_guard lock(mu_);
+    return subscription_ != nullptr;
+  }
+
+ private:
+  static constexpr std::chrono::seconds kLinkRetry{1};
+
+  Status trySubscribe() {
+    // The callback holds the core only while it runs, so a message in flight when the hub goes
+    // away finds it gone or finishes with it.
+    std::weak_ptr<Core> weak = core_;
+    auto subscription =
+        pubsub_->subscribe(pattern_, [weak](const std::string& subject, std::string&& data) {
+          if (auto alive = weak.lock()) {
+            alive->fromPubSub(subject, std::move(data));
+          }
+        });
+    if (!subscription.ok()) {
+      return subscription.status();
+    }
+    std::lock_guard lock(mu_);
+    subscription_ = std::move(subscription).value();
+    return Status::ok();
+  }
+
+  void retry() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, kLinkRetry, [this] { return stopping_; })) {
+      lock.unlock();
+      Status status = trySubscribe();
+      lock.lock();
+      if (status.isOk()) {
+        spdlog::info("events pubsub subscribed pattern={}", pattern_);
+        return;
+      }
+      spdlog::debug("events pubsub still unreachable error=\"{}\"", status.message());
+    }
+  }
+
+  const std::shared_ptr<PubSub> pubsub_;
+  const std::weak_ptr<Core> core_;
+  const std::string pattern_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;                             // guarded by mu_
+  std::unique_ptr<PubSubSubscription> subscription_;  // guarded by mu_
+  std::thread thread_;
+};
 
 Result<std::unique_ptr<EventsHub>> EventsHub::create(EventsHubOptions options,
                                                      std::shared_ptr<PubSub> pubsub) {
@@ -676,32 +760,21 @@ Result<std::unique_ptr<EventsHub>> EventsHub::create(EventsHubOptions options,
     return Status::invalidArgument("events hub: limits must be positive");
   }
   auto core = std::make_shared<Core>(std::move(options), pubsub);
-  std::unique_ptr<EventsHub> hub(new EventsHub(core, pubsub));
-  if (!pubsub) {
-    return hub;
+  std::unique_ptr<EventsHub> hub(new EventsHub(core));
+  if (pubsub) {
+    hub->link_ = std::make_unique<Link>(std::move(pubsub), core);
+    Status linked = hub->link_->start();
+    if (!linked.isOk()) {
+      return linked;
+    }
   }
-
-  // The callback holds the core only while it runs, so a message in flight when the hub goes
-  // away finds it gone or finishes with it.
-  std::weak_ptr<Core> weak = core;
-  auto subscription = pubsub->subscribe(core->allSubjects(),
-                                        [weak](const std::string& subject, std::string&& data) {
-                                          if (auto alive = weak.lock()) {
-                                            alive->fromPubSub(subject, std::move(data));
-                                          }
-                                        });
-  if (!subscription.ok()) {
-    return Status(subscription.status());
-  }
-  hub->subscription_ = std::move(subscription).value();
   return hub;
 }
 
-EventsHub::EventsHub(std::shared_ptr<Core> core, std::shared_ptr<PubSub> pubsub)
-    : core_(std::move(core)), pubsub_(std::move(pubsub)) {}
+EventsHub::EventsHub(std::shared_ptr<Core> core) : core_(std::move(core)) {}
 
 EventsHub::~EventsHub() {
-  subscription_.reset();
+  link_.reset();
 }
 
 EventsPeerId EventsHub::attach(std::shared_ptr<EventsPeer> peer) {
@@ -742,6 +815,10 @@ const std::string& EventsHub::gatewayId() const {
 
 std::string EventsHub::peerName(EventsPeerId peer) const {
   return core_->peerName(peer);
+}
+
+bool EventsHub::linked() const {
+  return !link_ || link_->ready();
 }
 
 }  // namespace cex

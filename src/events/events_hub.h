@@ -121,7 +121,8 @@ struct EventsCounters {
 // Thread-safe: every method may be called from any thread.
 class EventsHub {
  public:
-  // `pubsub` may be null: the hub then stands alone.
+  // `pubsub` may be null: the hub then stands alone. Fails on bad options, or when the PubSub
+  // refuses the subscription for another reason than being unreachable.
   static Result<std::unique_ptr<EventsHub>> create(EventsHubOptions options,
                                                    std::shared_ptr<PubSub> pubsub);
 
@@ -159,14 +160,18 @@ class EventsHub {
   // The name a peer's acks carry ("acknowledgedBy"): "<gateway id>-<peer id>".
   std::string peerName(EventsPeerId peer) const;
 
+  // Whether the hub hears the other hubs; always true without a PubSub. A hub whose PubSub
+  // could not be reached at creation serves its own peers and subscribes once it can.
+  bool linked() const;
+
   class Core;
+  class Link;
 
  private:
-  EventsHub(std::shared_ptr<Core> core, std::shared_ptr<PubSub> pubsub);
+  explicit EventsHub(std::shared_ptr<Core> core);
 
   std::shared_ptr<Core> core_;
-  std::shared_ptr<PubSub> pubsub_;
-  std::unique_ptr<PubSubSubscription> subscription_;
+  std::unique_ptr<Link> link_;  // null without a PubSub
 };
 
 }  // namespace cex

@@ -11,7 +11,6 @@
 #include "events/events_protocol.h"
 #include "events_test_util.h"
 #include "gateway_runner.h"
-#include "net/http_client.h"
 #include "raw_websocket.h"
 
 namespace cex {
@@ -33,14 +32,6 @@ std::unique_ptr<EventsClient> wsClient(const GatewayRunner& gateway, ClientLog& 
       EventsClient::createWebSocket(testClientOptions(gateway.url()), log.resultHandler(), options);
   EXPECT_TRUE(client.ok()) << client.status().toString();
   return client.ok() ? std::move(client).value() : nullptr;
-}
-
-Result<HttpResponse> httpGet(uint16_t port, const std::string& path) {
-  auto client = HttpClient::create();
-  HttpClientRequest request;
-  request.url = "http://127.0.0.1:" + std::to_string(port) + path;
-  request.timeout = milliseconds(10'000);
-  return client->fetch(std::move(request));
 }
 
 TEST(EventsGatewayTest, ProtocolFrameByFrame) {

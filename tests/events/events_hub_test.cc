@@ -511,6 +511,23 @@ TEST_F(SharedHubsTest, LateResultOnTheOtherHubIsAckedAtOnce) {
   EXPECT_EQ(subscriber->frames(), (Frames{"subscribed: g1", kResult}));
 }
 
+TEST_F(SharedHubsTest, HubLinksOnceThePubSubIsReachable) {
+  pubsub_->setDown(true);
+  std::unique_ptr<EventsHub> third = makeHub("three");
+  EXPECT_FALSE(third->linked());
+  pubsub_->setDown(false);
+  ASSERT_TRUE(eventually([&] { return third->linked(); }));
+
+  auto subscriber = std::make_shared<RecordingPeer>();
+  auto publisher = std::make_shared<RecordingPeer>();
+  EventsPeerId s = third->attach(subscriber);
+  EventsPeerId p = first_->attach(publisher);
+  third->receive(s, "subscribe: g1");
+  first_->receive(p, std::string(kResult));
+  ASSERT_TRUE(subscriber->waitForCount(2));
+  EXPECT_EQ(subscriber->frames(), (Frames{"subscribed: g1", kResult}));
+}
+
 TEST_F(SharedHubsTest, PubSubFailuresAreCounted) {
   pubsub_->setDown(true);
   auto publisher = std::make_shared<RecordingPeer>();

@@ -141,12 +141,15 @@ class LoopbackPubSub : public PubSub {
   Result<std::unique_ptr<PubSubSubscription>> subscribe(std::string_view subject,
                                                         PubSubCallback callback) override {
     std::lock_guard lock(mu_);
+    if (down_) {
+      return Status::unavailable("loopback pubsub down");
+    }
     uint64_t id = next_id_++;
     subscribers_[id] = {std::string(subject), std::move(callback)};
     return std::unique_ptr<PubSubSubscription>(new Subscription(this, id));
   }
 
-  // While down, publishes fail.
+  // While down, publishes and subscribes fail.
   void setDown(bool down) {
     std::lock_guard lock(mu_);
     down_ = down;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "events/events_gateway.h"
+#include "net/http_client.h"
 #include "net/websocket_client.h"
 
 namespace cex {
@@ -67,6 +68,15 @@ inline WebSocketClientOptions testClientOptions(std::string url) {
   options.min_backoff = std::chrono::milliseconds(20);
   options.max_backoff = std::chrono::milliseconds(200);
   return options;
+}
+
+// GET http://127.0.0.1:<port><path>.
+inline Result<HttpResponse> httpGet(uint16_t port, const std::string& path) {
+  auto client = HttpClient::create();
+  HttpClientRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(port) + path;
+  request.timeout = std::chrono::milliseconds(10'000);
+  return client->fetch(std::move(request));
 }
 
 }  // namespace cex
