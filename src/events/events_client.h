@@ -67,7 +67,9 @@ class EventsClient {
   EventsClient(EventsClient&&) = delete;
   EventsClient& operator=(EventsClient&&) = delete;
 
-  // Waits for the result of `guid`: the result handler gets it once. on_confirmed gets Ok once
+  // Waits for the result of `guid`: the result handler gets it once, and the client keeps the
+  // guid (renewing it after reconnects until a result came) until unsubscribe(), which the
+  // owner calls when it stops waiting, result or not. on_confirmed gets Ok once
   // the hub has the subscription (from then on no result for the guid is missed), Timeout after
   // subscribe_timeout, InvalidArgument for a bad guid, ResourceExhausted when the hub refuses,
   // or Unavailable when unsubscribed or stopped first.

@@ -35,6 +35,10 @@ struct EventsGatewayOptions {
 // A `cex events` gateway: an EventsHub behind an HTTP server. WebSocket upgrades on any path
 // ("/", "/prod", "/beta", ... all share one namespace) become peers of the hub; GET /healthcheck
 // answers 200 with the hub's counters as JSON, or 503 while a configured pub/sub link is down.
+// There is no authentication, as in Compiler Explorer: bind it where only routers and workers
+// can reach it.
+// TODO(events): connections are not capped per gateway or per address, so one host can still
+// open many, each holding EventsLimits::max_subscriptions_per_peer subscriptions.
 class EventsGateway {
  public:
   // Binds and listens; serving starts with run(). `pubsub` (may be null) links this gateway to

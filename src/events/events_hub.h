@@ -112,7 +112,10 @@ struct EventsCounters {
 //
 // With a PubSub, hubs that use the same subject prefix share one namespace: results and acks
 // are published on subjects, so a result published on one hub reaches subscribers on every
-// other, and an ack given on any hub reaches the publisher wherever it is.
+// other, and an ack given on any hub reaches the publisher wherever it is. Every hub therefore
+// holds a copy of every unacknowledged result, and a result must fit in one PubSub message
+// (NATS: 1 MiB by default) to cross; larger ones reach only their own hub's subscribers (and
+// count as pubsub errors), which is one more reason to send them by reference.
 //
 // Large results: a publisher stores a result of more than a frame's worth in the BlobStore and
 // publishes a reference {"guid": <guid>, "blobKey": <key>} instead (result_reference.h); the hub
