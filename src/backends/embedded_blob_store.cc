@@ -222,6 +222,7 @@ class DirectoryStorage final : public Storage {
     }
     size_t removed = 0;
     SystemClock::time_point now = SystemClock::now();
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): one thread reads this DIR stream.
     while (const dirent* entry = ::readdir(dir)) {
       std::string_view name = entry->d_name;
       if (name == "." || name == ".." || !isStale(name, now)) {

@@ -31,6 +31,7 @@ class EmbeddedBlobStore final : public BlobStore {
   // Removes the expired blobs now (the sweeper calls this); returns how many went.
   size_t sweep();
 
+  // The storage (files or memory) and the sweeper thread.
   struct Impl;
 
  private:

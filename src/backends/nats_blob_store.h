@@ -23,7 +23,7 @@ namespace cex {
 class NatsBlobStore final : public BlobStore {
  public:
   static constexpr const char* kBucket = "CEX_BLOBS";
-  static constexpr size_t kChunkSize = 512 * 1024;
+  static constexpr size_t kChunkSize = size_t{512} * 1024;
 
   // Stores through `kv` (the NATS key-value store of the same connection).
   NatsBlobStore(std::shared_ptr<KeyValueStore> kv, std::chrono::milliseconds max_ttl);

@@ -323,7 +323,7 @@ Status NatsKeyValueStore::create(const std::string& name, std::chrono::milliseco
     if (s != NATS_OK) {
       return created;
     }
-    spdlog::debug("kv bucket exists already bucket={} note={}", name, created.message());
+    spdlog::warn("kv bucket kept with its own settings bucket={} note={}", name, created.message());
   }
   buckets_[name] = std::make_shared<Bucket>(name, kv);
   return Status::ok();

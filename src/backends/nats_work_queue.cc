@@ -296,6 +296,87 @@ Result<MsgPtr> fetchOne(natsSubscription* sub, std::chrono::milliseconds wait,
   return msg;
 }
 
+// Creates one of a queue's streams: its subject only, on disk, jobs dropped at max_age,
+// repeated ids dropped within the dedup window (which the server wants within max_age).
+Status createStream(jsCtx* js, const std::string& name, const std::string& subject,
+                    jsRetentionPolicy retention, const QueueSettings& settings) {
+  const char* subjects[] = {subject.c_str()};
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = name.c_str();
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  config.Retention = retention;
+  config.Storage = js_FileStorage;
+  config.MaxAge = nanos(settings.max_age);
+  config.Duplicates =
+      nanos(settings.max_age.count() > 0 ? std::min(settings.dedup_window, settings.max_age)
+                                         : settings.dedup_window);
+  return addOrUpdateStream(js, config);
+}
+
+Status createConsumer(jsCtx* js, const NatsWorkQueue::Streams& streams,
+                      const QueueSettings& settings) {
+  jsConsumerConfig config;
+  jsConsumerConfig_Init(&config);
+  config.Durable = kConsumer;
+  config.AckPolicy = js_AckExplicit;
+  config.AckWait = nanos(settings.lease);
+  config.MaxDeliver = settings.max_deliveries;
+  config.FilterSubject = streams.subject.c_str();
+  return addOrUpdateConsumer(js, streams.stream.c_str(), config);
+}
+
+// The age of the job at `sequence`; zero if it cannot be read.
+std::chrono::milliseconds ageOf(jsCtx* js, const std::string& stream, uint64_t sequence) {
+  natsMsg* msg = nullptr;
+  std::chrono::milliseconds age{0};
+  if (js_GetMsg(&msg, js, stream.c_str(), sequence, nullptr, nullptr) == NATS_OK) {
+    age = std::chrono::duration_cast<std::chrono::milliseconds>(
+        SystemClock::now() - fromEpochNanos(natsMsg_GetTime(msg)));
+  }
+  natsMsg_Destroy(msg);
+  return std::max(age, std::chrono::milliseconds(0));
+}
+
+// A queue's stats from the server's counters for its consumer and streams.
+Result<QueueStats> readStats(jsCtx* js, const NatsWorkQueue::Streams& streams) {
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  jsConsumerInfo* consumer = nullptr;
+  jsStreamInfo* jobs = nullptr;
+  jsStreamInfo* dead = nullptr;
+  natsStatus s =
+      js_GetConsumerInfo(&consumer, js, streams.stream.c_str(), kConsumer, nullptr, &js_error);
+  if (s == NATS_OK) {
+    s = js_GetStreamInfo(&jobs, js, streams.stream.c_str(), nullptr, &js_error);
+  }
+  if (s == NATS_OK) {
+    s = js_GetStreamInfo(&dead, js, streams.dead_stream.c_str(), nullptr, &js_error);
+  }
+
+  QueueStats stats;
+  if (s == NATS_OK) {
+    stats.waiting = consumer->NumPending;
+    stats.in_flight = static_cast<uint64_t>(std::max<int64_t>(0, consumer->NumAckPending));
+    // Out of deliveries, a job stays in the stream but is neither pending nor in flight.
+    uint64_t counted = stats.waiting + stats.in_flight;
+    stats.given_up =
+        (jobs->State.Msgs > counted ? jobs->State.Msgs - counted : 0) + dead->State.Msgs;
+    // The oldest job never delivered follows the last one delivered.
+    if (stats.waiting > 0) {
+      uint64_t oldest = std::max(consumer->Delivered.Stream + 1, jobs->State.FirstSeq);
+      stats.oldest_age = ageOf(js, streams.stream, oldest);
+    }
+  }
+  jsConsumerInfo_Destroy(consumer);
+  jsStreamInfo_Destroy(jobs);
+  jsStreamInfo_Destroy(dead);
+  if (s != NATS_OK) {
+    return natsError(s, "stats", streams.queue, js_error);
+  }
+  return stats;
+}
+
 Status notConnected(const NatsConnection& connection, std::string_view queue) {
   return Status::unavailable("nats: lease " + std::string(queue) + ": not connected to " +
                              connection.options().url);
@@ -336,55 +417,25 @@ Status NatsWorkQueue::ensure(Streams& streams) {
   if (streams.checked_session == session) {
     return Status::ok();
   }
+  jsCtx* js = connection_->js();
 
   // The jobs: removed when acked, dropped at max_age, deduplicated on the job id.
-  int64_t max_age = nanos(settings_.max_age);
-  int64_t duplicates =
-      nanos(settings_.max_age.count() > 0 ? std::min(settings_.dedup_window, settings_.max_age)
-                                          : settings_.dedup_window);
-  const char* subjects[] = {streams.subject.c_str()};
-  jsStreamConfig jobs;
-  jsStreamConfig_Init(&jobs);
-  jobs.Name = streams.stream.c_str();
-  jobs.Subjects = subjects;
-  jobs.SubjectsLen = 1;
-  jobs.Retention = js_WorkQueuePolicy;
-  jobs.Storage = js_FileStorage;
-  jobs.MaxAge = max_age;
-  jobs.Duplicates = duplicates;
-  if (Status s = addOrUpdateStream(connection_->js(), jobs); !s.isOk()) {
-    return s;
-  }
+  Status s = createStream(js, streams.stream, streams.subject, js_WorkQueuePolicy, settings_);
 
   // Terminated jobs: kept as long as a job may live, for inspection.
-  const char* dead_subjects[] = {streams.dead_subject.c_str()};
-  jsStreamConfig dead;
-  jsStreamConfig_Init(&dead);
-  dead.Name = streams.dead_stream.c_str();
-  dead.Subjects = dead_subjects;
-  dead.SubjectsLen = 1;
-  dead.Storage = js_FileStorage;
-  dead.MaxAge = max_age;
-  dead.Duplicates = duplicates;
-  if (Status s = addOrUpdateStream(connection_->js(), dead); !s.isOk()) {
-    return s;
+  if (s.isOk()) {
+    s = createStream(js, streams.dead_stream, streams.dead_subject, js_LimitsPolicy, settings_);
   }
 
   // One durable consumer for every worker: the ack wait is the lease.
-  jsConsumerConfig consumer;
-  jsConsumerConfig_Init(&consumer);
-  consumer.Durable = kConsumer;
-  consumer.AckPolicy = js_AckExplicit;
-  consumer.AckWait = nanos(settings_.lease);
-  consumer.MaxDeliver = settings_.max_deliveries;
-  consumer.FilterSubject = streams.subject.c_str();
-  if (Status s = addOrUpdateConsumer(connection_->js(), streams.stream.c_str(), consumer);
-      !s.isOk()) {
-    return s;
+  if (s.isOk()) {
+    s = createConsumer(js, streams, settings_);
   }
-  streams.checked_session = session;
-  spdlog::debug("queue ready queue={} stream={}", streams.queue, streams.stream);
-  return Status::ok();
+  if (s.isOk()) {
+    streams.checked_session = session;
+    spdlog::debug("queue ready queue={} stream={}", streams.queue, streams.stream);
+  }
+  return s;
 }
 
 Status NatsWorkQueue::publish(Streams& streams, const Job& job) {
@@ -498,48 +549,9 @@ Result<QueueStats> NatsWorkQueue::stats(std::string_view queue) {
   if (!streams.ok()) {
     return streams.status();
   }
-  const Streams& names = **streams;
-  jsCtx* js = connection_->js();
-  jsErrCode js_error = static_cast<jsErrCode>(0);
-  jsConsumerInfo* consumer = nullptr;
-  jsStreamInfo* jobs = nullptr;
-  jsStreamInfo* dead = nullptr;
-  natsStatus s =
-      js_GetConsumerInfo(&consumer, js, names.stream.c_str(), kConsumer, nullptr, &js_error);
-  if (s == NATS_OK) {
-    s = js_GetStreamInfo(&jobs, js, names.stream.c_str(), nullptr, &js_error);
-  }
-  if (s == NATS_OK) {
-    s = js_GetStreamInfo(&dead, js, names.dead_stream.c_str(), nullptr, &js_error);
-  }
-
-  QueueStats stats;
-  if (s == NATS_OK) {
-    stats.waiting = consumer->NumPending;
-    stats.in_flight = static_cast<uint64_t>(std::max<int64_t>(0, consumer->NumAckPending));
-    // Out of deliveries, a job stays in the stream but is neither pending nor in flight.
-    uint64_t counted = stats.waiting + stats.in_flight;
-    stats.given_up =
-        (jobs->State.Msgs > counted ? jobs->State.Msgs - counted : 0) + dead->State.Msgs;
-  }
-
-  // The oldest job never delivered follows the last one delivered.
-  if (s == NATS_OK && stats.waiting > 0) {
-    uint64_t sequence = std::max(consumer->Delivered.Stream + 1, jobs->State.FirstSeq);
-    natsMsg* oldest = nullptr;
-    if (js_GetMsg(&oldest, js, names.stream.c_str(), sequence, nullptr, nullptr) == NATS_OK) {
-      auto age = SystemClock::now() - fromEpochNanos(natsMsg_GetTime(oldest));
-      stats.oldest_age = std::max(std::chrono::milliseconds(0),
-                                  std::chrono::duration_cast<std::chrono::milliseconds>(age));
-    }
-    natsMsg_Destroy(oldest);
-  }
-  jsConsumerInfo_Destroy(consumer);
-  jsStreamInfo_Destroy(jobs);
-  jsStreamInfo_Destroy(dead);
-  if (s != NATS_OK) {
+  Result<QueueStats> stats = readStats(connection_->js(), **streams);
+  if (!stats.ok()) {
     (*streams)->forget();
-    return natsError(s, "stats", queue, js_error);
   }
   return stats;
 }

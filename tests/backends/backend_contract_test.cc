@@ -152,8 +152,9 @@ TEST_P(BackendContractTest, JobsComeOutInOrderWithTheirFields) {
 }
 
 TEST_P(BackendContractTest, PayloadsOfAnyBytesSurvive) {
-  std::string payload("\0\x01\xff{\"source\": \"int main() {}\"}\n", 32);
-  payload += std::string(200 * 1024, 'x');
+  static constexpr char kText[] = "\0\x01\xff{\"source\": \"int main() {}\"}\n";
+  std::string payload(kText, sizeof(kText) - 1);
+  payload += std::string(size_t{200} * 1024, 'x');
   ASSERT_TRUE(queue().enqueue("prod-blue", makeJob("big", payload)).isOk());
   std::unique_ptr<JobLease> lease = leaseOne("prod-blue");
   ASSERT_NE(lease, nullptr);
@@ -288,6 +289,7 @@ TEST_P(BackendContractTest, ConcurrentConsumersGetDistinctJobs) {
   std::multiset<std::string> seen;
   std::atomic<int> failures{0};
   std::vector<std::thread> consumers;
+  consumers.reserve(4);
   for (int c = 0; c < 4; ++c) {
     consumers.emplace_back([&] {
       while (true) {
@@ -521,7 +523,7 @@ TEST_P(BackendContractTest, WatchCanBeDestroyedFromItsOwnCallback) {
 // Blobs
 
 TEST_P(BackendContractTest, BlobsOfAnySizeRoundTrip) {
-  std::string large(20 * 1024 * 1024, '\0');
+  std::string large(size_t{20} * 1024 * 1024, '\0');
   for (size_t i = 0; i < large.size(); ++i) {
     large[i] = static_cast<char>((i * 7919) >> 3);
   }
@@ -544,7 +546,8 @@ TEST_P(BackendContractTest, BlobsOfAnySizeRoundTrip) {
 }
 
 TEST_P(BackendContractTest, BlobsCanBeReplacedAndErased) {
-  ASSERT_TRUE(blobs().put("result", std::string(3 * 1024 * 1024, 'a'), milliseconds(60000)).isOk());
+  ASSERT_TRUE(
+      blobs().put("result", std::string(size_t{3} * 1024 * 1024, 'a'), milliseconds(60000)).isOk());
   ASSERT_TRUE(blobs().put("result", "short", milliseconds(60000)).isOk());
   EXPECT_EQ(*blobs().get("result"), std::optional<std::string>("short"));
   ASSERT_TRUE(blobs().erase("result").isOk());

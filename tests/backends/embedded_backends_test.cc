@@ -33,6 +33,7 @@ class EmbeddedBackendsTest : public ::testing::Test {
   size_t blobFiles(const std::string& dir) {
     size_t count = 0;
     DIR* listing = ::opendir(dir.c_str());
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): one thread reads this DIR stream.
     while (const dirent* entry = listing == nullptr ? nullptr : ::readdir(listing)) {
       count += entry->d_name[0] == '.' ? 0 : 1;
     }

@@ -162,9 +162,17 @@ TEST_F(NatsRestartTest, SubscriptionResumesAfterARestart) {
   auto sub = made->pubsub->subscribe(
       "events.>", [&](const std::string&, std::string&& data) { log.add(data); });
   ASSERT_TRUE(sub.ok());
+  auto dropped = made->pubsub->subscribe("other.>", [](const std::string&, std::string&&) {});
+  auto watch = made->kv->watch("routes", "", [](const auto&, const auto&) {});
+  ASSERT_TRUE(dropped.ok() && watch.ok());
 
+  // A subscription or watch given up while the server is away goes at once.
   server_.stop();
   ASSERT_TRUE(eventually([&] { return !made->healthy(); }));
+  Clock::time_point start = Clock::now();
+  dropped->reset();
+  watch->reset();
+  EXPECT_LT(since(start), milliseconds(1000));
   ASSERT_TRUE(server_.start(dir_->path(), server_.port()));
   ASSERT_TRUE(eventually([&] { return made->healthy(); }, milliseconds(10000)));
 

@@ -75,10 +75,11 @@ class NatsTestServer {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof(addr);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
+    bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+                 ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0;
     ::close(fd);
-    return ntohs(addr.sin_port);
+    // Port 0 makes start() fail: nothing will accept there.
+    return bound ? ntohs(addr.sin_port) : 0;
   }
 
   bool acceptsConnections() const {
