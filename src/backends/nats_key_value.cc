@@ -9,18 +9,19 @@
 #include <spdlog/spdlog.h>
 
 #include "backends/naming.h"
+#include "backends/nats_kv_feed.h"
 
 namespace cex {
 
 namespace {
 
-// How long one read of a watcher waits before the watch thread looks at its flags again.
-constexpr int64_t kWatchPollMs = 250;
-// The pause before a watch tries again to set up a watcher that failed.
+// How long one read of a feed waits before the watch thread looks at its flags again.
+constexpr auto kWatchPoll = std::chrono::milliseconds(250);
+// The pause before a watch tries again to open a feed that failed.
 constexpr auto kWatchRetry = std::chrono::milliseconds(200);
 
-// The subjects a watcher must read for `prefix`: the tokens below a prefix ending in '.', or
-// every key (the rest is filtered by the reader).
+// The keys a feed must read for `prefix`: the tokens below a prefix ending in '.', or every
+// key (the rest is filtered by the reader).
 std::string watchPattern(std::string_view prefix) {
   if (prefix.size() > 1 && prefix.back() == '.' &&
       checkKey(prefix.substr(0, prefix.size() - 1)).isOk()) {
@@ -29,28 +30,11 @@ std::string watchPattern(std::string_view prefix) {
   return ">";
 }
 
-std::string entryValue(kvEntry* entry) {
-  const void* data = kvEntry_Value(entry);
-  int size = kvEntry_ValueLen(entry);
-  return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
-}
-
-bool isDeletion(kvEntry* entry) {
-  kvOperation op = kvEntry_Operation(entry);
-  return op == kvOp_Delete || op == kvOp_Purge;
-}
-
 struct EntryDeleter {
   void operator()(kvEntry* entry) const { kvEntry_Destroy(entry); }
 };
 
 using EntryPtr = std::unique_ptr<kvEntry, EntryDeleter>;
-
-struct WatcherDeleter {
-  void operator()(kvWatcher* watcher) const { kvWatcher_Destroy(watcher); }
-};
-
-using WatcherPtr = std::unique_ptr<kvWatcher, WatcherDeleter>;
 
 }  // namespace
 
@@ -76,34 +60,28 @@ namespace {
 
 using Bucket = NatsKeyValueStore::Bucket;
 
-// Reads the latest live value of every key under `prefix`: a watcher delivers them, then a
-// null entry once it has caught up.
-Result<std::vector<std::pair<std::string, std::string>>> readAll(const Bucket& bucket,
-                                                                 std::string_view prefix,
-                                                                 std::chrono::milliseconds wait) {
-  kvWatchOptions options;
-  kvWatchOptions_Init(&options);
-  options.IgnoreDeletes = true;
-  kvWatcher* raw = nullptr;
-  natsStatus s = kvStore_Watch(&raw, bucket.raw(), watchPattern(prefix).c_str(), &options);
-  if (s != NATS_OK) {
-    return natsError(s, "list", bucket.name());
+// Reads the latest live value of every key under `prefix`: a feed passes them, then says it
+// has caught up.
+Result<std::vector<std::pair<std::string, std::string>>> readAll(
+    const std::shared_ptr<NatsConnection>& connection, const Bucket& bucket,
+    std::string_view prefix) {
+  Result<std::unique_ptr<NatsKvFeed>> feed =
+      NatsKvFeed::open(connection, bucket.name(), watchPattern(prefix));
+  if (!feed.ok()) {
+    return feed.status();
   }
-  WatcherPtr watcher(raw);
   std::vector<std::pair<std::string, std::string>> entries;
-  while (true) {
-    kvEntry* next = nullptr;
-    s = kvWatcher_Next(&next, watcher.get(), wait.count());
-    if (s != NATS_OK) {
-      return natsError(s, "list", bucket.name());
+  while (!(*feed)->caughtUp()) {
+    Result<std::optional<KvFeedEntry>> entry = (*feed)->next(connection->options().request_timeout);
+    if (!entry.ok()) {
+      return entry.status();
     }
-    if (next == nullptr) {
-      break;
+    if (!entry->has_value()) {
+      return Status::timeout("nats: list " + bucket.name() + ": no answer from the server");
     }
-    EntryPtr entry(next);
-    std::string key = kvEntry_Key(entry.get());
-    if (key.starts_with(prefix) && !isDeletion(entry.get())) {
-      entries.emplace_back(std::move(key), entryValue(entry.get()));
+    KvFeedEntry& read = **entry;
+    if (read.key.starts_with(prefix) && read.value.has_value()) {
+      entries.emplace_back(std::move(read.key), std::move(*read.value));
     }
   }
   std::sort(entries.begin(), entries.end());
@@ -119,12 +97,12 @@ struct WatchState {
 
   std::mutex mu;
   std::condition_variable changed;
-  bool stopping = false;         // guarded by mu
-  bool current = false;          // guarded by mu
-  kvWatcher* watcher = nullptr;  // guarded by mu; owned by the thread, stopped by the watch
+  bool stopping = false;       // guarded by mu
+  bool current = false;        // guarded by mu
+  NatsKvFeed* feed = nullptr;  // guarded by mu; owned by the thread, interrupted by the watch
 
-  // Thread only: what has been passed on, and the keys seen while reading a fresh watcher's
-  // initial values (nullopt once they are all read).
+  // Thread only: what has been passed on, and the keys seen while reading a fresh feed's
+  // initial entries (nullopt once they are all read).
   std::unordered_map<std::string, std::string> passed;
   std::optional<std::unordered_set<std::string>> catching_up;
   bool first_snapshot = true;
@@ -141,32 +119,30 @@ void call(WatchState& state, const std::string& key, const std::optional<std::st
   }
 }
 
-// Passes one watcher entry on. While a fresh watcher after a reconnect replays the current
-// values, values already passed on are skipped.
-void handleEntry(WatchState& state, kvEntry* entry) {
-  std::string key = kvEntry_Key(entry);
-  if (!key.starts_with(state.prefix)) {
+// Passes one entry on. While a fresh feed after a reconnect replays the current values,
+// values already passed on are skipped.
+void handleEntry(WatchState& state, const KvFeedEntry& entry) {
+  if (!entry.key.starts_with(state.prefix)) {
     return;
   }
-  if (isDeletion(entry)) {
-    if (state.passed.erase(key) > 0) {
-      call(state, key, std::nullopt);
+  if (!entry.value.has_value()) {
+    if (state.passed.erase(entry.key) > 0) {
+      call(state, entry.key, std::nullopt);
     }
     return;
   }
-  std::string value = entryValue(entry);
   if (state.catching_up.has_value()) {
-    state.catching_up->insert(key);
-    auto before = state.passed.find(key);
-    if (!state.first_snapshot && before != state.passed.end() && before->second == value) {
+    state.catching_up->insert(entry.key);
+    auto before = state.passed.find(entry.key);
+    if (!state.first_snapshot && before != state.passed.end() && before->second == *entry.value) {
       return;
     }
   }
-  state.passed[key] = value;
-  call(state, key, value);
+  state.passed[entry.key] = *entry.value;
+  call(state, entry.key, entry.value);
 }
 
-// The initial values are all read: keys passed on earlier but gone now were deleted while
+// The initial entries are all read: keys passed on earlier but gone now were deleted while
 // the watch was away.
 void finishSnapshot(WatchState& state) {
   for (auto it = state.passed.begin(); it != state.passed.end();) {
@@ -191,75 +167,60 @@ bool pause(WatchState& state, std::chrono::milliseconds wait) {
   return state.changed.wait_for(lock, wait, [&] { return state.stopping; });
 }
 
-// Sets up a watcher for the current connection session; null if the watch is stopping or
-// the server cannot be reached now.
-WatcherPtr startWatcher(WatchState& state) {
+// Opens a feed for the current connection session; null if the watch is stopping or the
+// server cannot be reached now.
+std::unique_ptr<NatsKvFeed> openFeed(WatchState& state) {
   if (!state.connection->connected()) {
     return nullptr;
   }
-  kvWatcher* raw = nullptr;
-  natsStatus s =
-      kvStore_Watch(&raw, state.bucket->raw(), watchPattern(state.prefix).c_str(), nullptr);
-  if (s != NATS_OK) {
+  Result<std::unique_ptr<NatsKvFeed>> feed =
+      NatsKvFeed::open(state.connection, state.bucket->name(), watchPattern(state.prefix));
+  if (!feed.ok()) {
     spdlog::debug("kv watch retrying bucket={} error={}", state.bucket->name(),
-                  natsError(s, "watch", state.bucket->name()).message());
+                  feed.status().message());
     return nullptr;
   }
-  WatcherPtr watcher(raw);
   std::lock_guard lock(state.mu);
   if (state.stopping) {
     return nullptr;
   }
-  state.watcher = watcher.get();
+  state.feed = feed->get();
   state.catching_up.emplace();
-  return watcher;
+  return std::move(feed).value();
 }
 
-void dropWatcher(WatchState& state, WatcherPtr& watcher) {
+void closeFeed(WatchState& state, std::unique_ptr<NatsKvFeed>& feed) {
   {
     std::lock_guard lock(state.mu);
-    state.watcher = nullptr;
+    state.feed = nullptr;
   }
-  watcher.reset();
+  feed.reset();
 }
 
-// The watch thread: one watcher per connection session, read until the watch stops.
+// The watch thread: one feed per connection session, read until the watch stops.
 void runWatch(const std::shared_ptr<WatchState>& state) {
-  WatcherPtr watcher;
+  std::unique_ptr<NatsKvFeed> feed;
   uint64_t session = 0;
-  while (true) {
-    if (watcher != nullptr && session != state->connection->session()) {
-      dropWatcher(*state, watcher);
+  while (!pause(*state, std::chrono::milliseconds(0))) {
+    if (feed != nullptr && session != state->connection->session()) {
+      closeFeed(*state, feed);
     }
-    if (watcher == nullptr) {
+    if (feed == nullptr) {
       session = state->connection->session();
-      watcher = startWatcher(*state);
-      if (watcher == nullptr && pause(*state, kWatchRetry)) {
-        return;
+      feed = openFeed(*state);
+      if (feed == nullptr) {
+        pause(*state, kWatchRetry);
       }
-      continue;
+    } else if (Result<std::optional<KvFeedEntry>> entry = feed->next(kWatchPoll); !entry.ok()) {
+      closeFeed(*state, feed);
+    } else if (entry->has_value()) {
+      handleEntry(*state, **entry);
     }
-    kvEntry* next = nullptr;
-    natsStatus s = kvWatcher_Next(&next, watcher.get(), kWatchPollMs);
-    if (pause(*state, std::chrono::milliseconds(0))) {
-      kvEntry_Destroy(next);
-      dropWatcher(*state, watcher);
-      return;
-    }
-    if (s == NATS_TIMEOUT) {
-      continue;
-    }
-    if (s != NATS_OK) {
-      dropWatcher(*state, watcher);
-      continue;
-    }
-    EntryPtr entry(next);
-    if (entry == nullptr) {
+    if (feed != nullptr && state->catching_up.has_value() && feed->caughtUp()) {
       finishSnapshot(*state);
-    } else {
-      handleEntry(*state, entry.get());
     }
   }
+  closeFeed(*state, feed);
 }
 
 // What NatsKeyValueStore::watch returns: stops the thread when destroyed.
@@ -273,8 +234,8 @@ class NatsKeyWatch final : public KeyWatch {
     {
       std::lock_guard lock(state_->mu);
       state_->stopping = true;
-      if (state_->watcher != nullptr) {
-        kvWatcher_Stop(state_->watcher);
+      if (state_->feed != nullptr) {
+        state_->feed->interrupt();
       }
       state_->changed.notify_all();
     }
@@ -398,7 +359,10 @@ Result<std::optional<std::string>> NatsKeyValueStore::get(std::string_view bucke
   if (s != NATS_OK) {
     return natsError(s, "get", bucket);
   }
-  return std::optional<std::string>(entryValue(entry.get()));
+  const void* data = kvEntry_Value(entry.get());
+  size_t size = static_cast<size_t>(kvEntry_ValueLen(entry.get()));
+  return std::optional<std::string>(
+      data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size));
 }
 
 Status NatsKeyValueStore::put(std::string_view bucket, std::string_view key,
@@ -444,7 +408,7 @@ Result<std::vector<std::pair<std::string, std::string>>> NatsKeyValueStore::list
   if (!handle.ok()) {
     return handle.status();
   }
-  return readAll(**handle, prefix, connection_->options().request_timeout);
+  return readAll(connection_, **handle, prefix);
 }
 
 Result<std::unique_ptr<KeyWatch>> NatsKeyValueStore::watch(std::string_view bucket,

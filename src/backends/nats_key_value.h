@@ -16,9 +16,10 @@
 namespace cex {
 
 // Key-value buckets on NATS JetStream KV (one stream per bucket, history 1, file storage, the
-// bucket's TTL as the stream's MaxAge). A watch has a thread of its own that reads a KV
-// watcher; after every reconnect it starts a fresh watcher and compares what it reads with
-// what it has passed on, so a watch outlives a server restart without repeating itself.
+// bucket's TTL as the stream's MaxAge). list() and watches read the bucket through a
+// NatsKvFeed. A watch has a thread of its own; after every reconnect it opens a fresh feed
+// and compares what it reads with what it has passed on, so a watch outlives a server
+// restart without repeating itself and learns of keys deleted while it was away.
 class NatsKeyValueStore final : public KeyValueStore {
  public:
   explicit NatsKeyValueStore(std::shared_ptr<NatsConnection> connection);
