@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "api/lenient_json.h"
+
 #include "api/negotiation.h"
 #include "base/strings.h"
 
@@ -31,9 +33,7 @@ json::object queryObject(const HttpRequest& request) {
 void mergeBody(const HttpRequest& request, json::object* message) {
   if (isJsonContentType(request.header("Content-Type").value_or(""))) {
     json::error_code ec;
-    json::parse_options options;
-    options.allow_invalid_utf8 = true;
-    json::value body = json::parse(request.body, ec, {}, options);
+    json::value body = parseJsonLenient(request.body, ec);
     if (!ec && body.is_object()) {
       for (auto& kv : body.get_object()) {
         message->emplace(kv.key(), kv.value());
@@ -88,9 +88,7 @@ std::string buildQueueMessage(const QueueMessageInput& input) {
 
 std::optional<QueueMessage> parseQueueMessage(std::string_view text) {
   json::error_code ec;
-  json::parse_options options;
-  options.allow_invalid_utf8 = true;
-  json::value doc = json::parse(text, ec, {}, options);
+  json::value doc = parseJsonLenient(text, ec);
   if (ec || !doc.is_object() || stringMember(doc.get_object(), "guid").empty()) {
     return std::nullopt;
   }

@@ -1,5 +1,7 @@
 #include "api/request_parser.h"
 
+#include "api/lenient_json.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -254,9 +256,7 @@ std::optional<std::string> replaceLoneSurrogates(std::string_view body) {
   return changed ? std::optional<std::string>(std::move(out)) : std::nullopt;
 }
 
-// Parses like a browser-facing server would: bytes that are not UTF-8 are kept (the writer
-// repairs them on output) and lone surrogate escapes become U+FFFD.
-json::value parseLenient(std::string_view body, json::error_code& ec) {
+json::value parseLenientImpl(std::string_view body, json::error_code& ec) {
   json::parse_options options;
   options.allow_invalid_utf8 = true;
   json::value doc = json::parse(body, ec, {}, options);
@@ -297,7 +297,7 @@ ApiError htmlError(int status, std::string_view title, std::string_view message)
 
 ParsedRequest parseJsonCompileRequest(std::string_view body) {
   json::error_code ec;
-  json::value doc = parseLenient(body, ec);
+  json::value doc = parseLenientImpl(body, ec);
   if (ec) {
     return failed(htmlError(400, "Bad Request", "malformed JSON body: " + ec.message()));
   }
@@ -388,6 +388,10 @@ ParsedRequest parseFormCompileRequest(std::string_view body) {
 }  // namespace cex
 
 namespace cex {
+
+boost::json::value parseJsonLenient(std::string_view text, boost::json::error_code& ec) {
+  return parseLenientImpl(text, ec);
+}
 
 std::vector<std::string> parseUsedOptions(std::string_view body) {
   json::error_code ec;
