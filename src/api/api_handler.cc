@@ -333,6 +333,9 @@ HttpResponse ApiHandler::renderOutcome(const CompileOutcome& outcome, const Comp
 }
 
 bool ApiHandler::healthy(std::string* reason, std::string* body) const {
+  if (health_hook_ && !health_hook_(reason)) {
+    return false;
+  }
   if (service_->registry().compilers().empty()) {
     *reason = "no compilers";
     return false;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ class ApiHandler {
 
   void handle(HttpRequest&& request, Responder respond);
 
+  // An extra condition for /healthcheck (a worker's events link, say): returns false with a
+  // reason when the instance must not get traffic. Set before serving.
+  void setHealthHook(std::function<bool(std::string* reason)> hook) { health_hook_ = std::move(hook); }
+
  private:
   void handleApi(HttpRequest&& request, const std::vector<std::string>& segments,
                  Responder respond);
@@ -51,6 +56,7 @@ class ApiHandler {
   ApiSettings settings_;
   CompileService* service_;
   ListingContext listing_context_;
+  std::function<bool(std::string* reason)> health_hook_;
 };
 
 }  // namespace cex
