@@ -1,0 +1,277 @@
+#include "worker/worker.h"
+
+#include <condition_variable>
+#include <future>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "api/queue_message.h"
+#include "base/json_writer.h"
+#include "compile/result_json.h"
+#include "events/result_reference.h"
+
+namespace cex {
+
+namespace {
+
+using SystemClock = std::chrono::system_clock;
+
+// A result with only an error message, in the shape every client reads.
+std::string errorResult(std::string_view message) {
+  std::string out;
+  JsonWriter w(&out);
+  w.beginObject();
+  w.key("code").integer(-1).key("okToCache").boolean(false).key("timedOut").boolean(false);
+  w.key("stdout").beginArray().endArray();
+  w.key("stderr").beginArray().beginObject().key("text").string(message).endObject().endArray();
+  w.key("inputFilename").string("").key("asm").beginArray().endArray();
+  w.key("tools").beginArray().endArray();
+  w.endObject();
+  return out;
+}
+
+std::string withGuid(const std::string& guid, const std::string& json) {
+  std::string out = "{\"guid\":";
+  appendJsonString(&out, guid);
+  if (json.size() > 2) {
+    out.push_back(',');
+  }
+  out.append(json, 1, std::string::npos);
+  return out;
+}
+
+// Keeps a lease alive while a job runs longer than a fraction of it.
+class LeaseKeeper {
+ public:
+  LeaseKeeper(JobLease& lease, std::chrono::milliseconds every) : lease_(lease) {
+    thread_ = std::thread([this, every] {
+      std::unique_lock lock(mu_);
+      while (!cv_.wait_for(lock, every, [this] { return done_; })) {
+        lease_.extend();
+      }
+    });
+  }
+
+  ~LeaseKeeper() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  LeaseKeeper(const LeaseKeeper&) = delete;
+  LeaseKeeper& operator=(const LeaseKeeper&) = delete;
+
+ private:
+  JobLease& lease_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+bool cacheable(const CompileOutcome& outcome) {
+  if (outcome.execution) {
+    return outcome.execution->ok_to_cache;
+  }
+  if (!outcome.result) {
+    return false;
+  }
+  const auto& run = outcome.result->exec_result;
+  return outcome.result->ok_to_cache && (!run || run->ok_to_cache);
+}
+
+std::string outcomeJson(const CompileOutcome& outcome) {
+  std::string out;
+  if (outcome.execution) {
+    writeExecutionResultJson(*outcome.execution, &out);
+  } else if (outcome.result) {
+    writeCompileResultJson(*outcome.result, &out);
+  } else {
+    out = refusalJson(outcome.refusal);
+  }
+  return out;
+}
+
+}  // namespace
+
+Worker::Worker(WorkerOptions options, std::shared_ptr<WorkQueue> queue,
+               std::shared_ptr<BlobStore> blobs, EventsClient* events, CompileService* service,
+               SharedResultCache* cache)
+    : options_(std::move(options)),
+      queue_(std::move(queue)),
+      blobs_(std::move(blobs)),
+      events_(events),
+      service_(service),
+      cache_(cache) {}
+
+Worker::~Worker() { stop(std::chrono::milliseconds(0)); }
+
+void Worker::start() {
+  started_ = true;
+  for (int i = 0; i < std::max(1, options_.consumers); ++i) {
+    consumers_.emplace_back([this] { consumerLoop(); });
+  }
+  spdlog::info("worker consuming queue={} consumers={}", queueName(), consumers_.size());
+}
+
+void Worker::stop(std::chrono::milliseconds drain) {
+  if (stopping_.exchange(true)) {
+    return;
+  }
+  // Jobs in flight finish within the drain window; a consumer still busy after it hands its
+  // job back as soon as its compile returns.
+  auto until = std::chrono::steady_clock::now() + drain;
+  while (stats().busy > 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  abandon_ = true;
+  for (auto& consumer : consumers_) {
+    consumer.join();
+  }
+  consumers_.clear();
+  spdlog::info("worker stopped queue={}", queueName());
+}
+
+WorkerStats Worker::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void Worker::consumerLoop() {
+  int failures = 0;
+  while (!stopping_) {
+    auto lease = queue_->lease(queueName(), std::chrono::milliseconds(500));
+    if (!lease.ok()) {
+      // The queue is unreachable: say so once in a while and back off.
+      if (failures++ % 20 == 0) {
+        spdlog::warn("worker lease failed queue={} error=\"{}\"", queueName(),
+                     lease.status().message());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(2000, 100 * failures)));
+      continue;
+    }
+    failures = 0;
+    if (!*lease) {
+      continue;
+    }
+    if (stopping_) {
+      (*lease)->nak();
+      std::lock_guard lock(mu_);
+      ++stats_.handed_back;
+      break;
+    }
+    process(**lease);
+  }
+}
+
+void Worker::process(JobLease& lease) {
+  const Job& job = lease.job();
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.busy;
+  }
+  auto finished = [this](uint64_t WorkerStats::*counter) {
+    std::lock_guard lock(mu_);
+    --stats_.busy;
+    ++(stats_.*counter);
+  };
+
+  auto now = SystemClock::now();
+  if (job.deadline < now) {
+    auto late = std::chrono::duration_cast<std::chrono::seconds>(now - job.deadline).count();
+    spdlog::info("worker job expired guid={} late_s={}", job.id, late);
+    publish(job.id, withGuid(job.id, errorResult(fmt::format(
+                                         "Compilation skipped: the client stopped waiting {} s "
+                                         "before a worker was free", late))),
+            now + std::chrono::seconds(5));
+    lease.ack();
+    finished(&WorkerStats::expired);
+    return;
+  }
+  if (job.delivery >= options_.max_deliveries) {
+    spdlog::warn("worker job given up guid={} deliveries={}", job.id, job.delivery);
+    publish(job.id, withGuid(job.id, errorResult(fmt::format(
+                                         "Compilation failed: {} workers took the job and none "
+                                         "finished it", job.delivery - 1))),
+            job.deadline);
+    lease.terminate();
+    finished(&WorkerStats::given_up);
+    return;
+  }
+
+  std::string cache_key;
+  std::string result;
+  {
+    LeaseKeeper keeper(lease, std::chrono::milliseconds(5000));
+    result = compileJob(job, &cache_key);
+  }
+  if (abandon_) {
+    lease.nak();  // Shutting down past the drain window: let another worker answer.
+    finished(&WorkerStats::handed_back);
+    return;
+  }
+  bool acked = publish(job.id, std::move(result), job.deadline);
+  lease.ack();
+  finished(acked ? &WorkerStats::compiled : &WorkerStats::unacked);
+}
+
+std::string Worker::compileJob(const Job& job, std::string* cache_key) {
+  Result<std::string> payload = resolveResultReference(*blobs_, job.payload);
+  std::optional<QueueMessage> message =
+      payload.ok() ? parseQueueMessage(*payload) : std::nullopt;
+  if (!message) {
+    return withGuid(job.id, errorResult("Internal error: the queued request could not be read"));
+  }
+  const CompilerInfo* compiler =
+      service_->registry().find(message->compiler_id, message->lang);
+  if (compiler == nullptr) {
+    return withGuid(job.id, errorResult("Compiler with ID " + message->compiler_id +
+                                        " not found for language " + message->lang));
+  }
+  if (!message->build_system.empty()) {
+    return withGuid(job.id, errorResult("Builds with " + message->build_system +
+                                        " are not available on this instance"));
+  }
+  if (!message->parsed.request) {
+    return withGuid(job.id, errorResult(message->parsed.error.body));
+  }
+
+  CompileOutcome outcome = service_->compileNow(*compiler, std::move(*message->parsed.request));
+  std::string json = outcomeJson(outcome);
+  if (!message->cache_key.empty() && cacheable(outcome)) {
+    cache_->put(message->cache_key, json);
+  }
+  *cache_key = message->cache_key;
+  return withGuid(job.id, json);
+}
+
+bool Worker::publish(const std::string& guid, std::string json,
+                     std::chrono::system_clock::time_point deadline) {
+  Result<std::string> frame =
+      referenceLargeResult(*blobs_, guid, std::move(json), options_.inline_result_limit);
+  if (!frame.ok()) {
+    spdlog::error("worker result not stored guid={} error=\"{}\"", guid, frame.status().message());
+    return false;
+  }
+  auto done = std::make_shared<std::promise<Status>>();
+  std::future<Status> acked = done->get_future();
+  events_->publish(guid, std::move(frame).value(),
+                   [done](const Status& s) { done->set_value(s); });
+  // The client's own deadline bounds the wait, with a little slack for the last moment.
+  auto wait_until = std::max(deadline, SystemClock::now()) + std::chrono::seconds(5);
+  if (acked.wait_until(wait_until) != std::future_status::ready) {
+    spdlog::warn("worker result unacknowledged guid={}", guid);
+    return false;
+  }
+  Status s = acked.get();
+  if (!s.isOk()) {
+    spdlog::warn("worker result unacknowledged guid={} error=\"{}\"", guid, s.message());
+  }
+  return s.isOk();
+}
+
+}  // namespace cex

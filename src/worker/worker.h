@@ -1,0 +1,80 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backends/blob_store.h"
+#include "backends/work_queue.h"
+#include "compile/compile_service.h"
+#include "events/events_client.h"
+#include "router/shared_result_cache.h"
+
+namespace cex {
+
+struct WorkerOptions {
+  std::string env = "prod";
+  std::string colour = "blue";
+  int consumers = 2;  // concurrent jobs taken from the queue
+  // A job delivered this many times is answered with an error and given up (kept for
+  // inspection) instead of being compiled once more.
+  int max_deliveries = 4;
+  size_t inline_result_limit = 31 * 1024;
+};
+
+// Counters of a worker, for /healthcheck and tests.
+struct WorkerStats {
+  uint64_t compiled = 0;
+  uint64_t expired = 0;      // answered with an error: the client had stopped waiting
+  uint64_t given_up = 0;     // delivered too often
+  uint64_t unacked = 0;      // published, but no subscriber acknowledged in time
+  uint64_t handed_back = 0;  // returned to the queue on shutdown
+  int busy = 0;
+};
+
+// A compile instance consuming its environment's queue for its colour: each consumer leases a
+// job, compiles it with the instance's CompileService, publishes the result through the events
+// hub, and acks the job only once the result was acknowledged — so a worker that dies
+// mid-compile leaves its job to be delivered again. Thread-safe.
+class Worker {
+ public:
+  Worker(WorkerOptions options, std::shared_ptr<WorkQueue> queue, std::shared_ptr<BlobStore> blobs,
+         EventsClient* events, CompileService* service, SharedResultCache* cache);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void start();
+  // Stops taking jobs; jobs in flight get `drain` to finish, then are handed back to the queue.
+  void stop(std::chrono::milliseconds drain);
+
+  std::string queueName() const { return options_.env + "-" + options_.colour; }
+  WorkerStats stats() const;
+  bool consuming() const { return started_ && !stopping_; }
+
+ private:
+  struct Running;
+
+  void consumerLoop();
+  void process(JobLease& lease);
+  std::string compileJob(const Job& job, std::string* cache_key);
+  bool publish(const std::string& guid, std::string json, std::chrono::system_clock::time_point);
+
+  WorkerOptions options_;
+  std::shared_ptr<WorkQueue> queue_;
+  std::shared_ptr<BlobStore> blobs_;
+  EventsClient* events_;
+  CompileService* service_;
+  SharedResultCache* cache_;
+  std::vector<std::thread> consumers_;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> abandon_{false};  // drain over: hand jobs back instead of finishing
+  mutable std::mutex mu_;
+  WorkerStats stats_;  // guarded by mu_
+};
+
+}  // namespace cex
