@@ -2,8 +2,9 @@
 """Asm parser benchmark: MB/s and peak RSS on g++ -O2 -g listings of about 1, 10 and 50 MB.
 
 The listings come from compiling ../shared/bench/gen_big_cpp.py output (generated once into a
-cache folder). Each measurement is a fresh process (build/bench/asm_parse_bench) whose peak
-RSS is read from the kernel. The baseline from the same run is `grep -c call` over the same
+cache folder). Each measurement is a fresh process (build/bench/asm_parse_bench, or the one
+--bench names) whose peak RSS is read from the kernel; it maps the listing, so the listing
+counts once in that figure. The baseline from the same run is `grep -c call` over the same
 file: one regex pass over the same bytes.
 """
 

@@ -3,16 +3,20 @@
 #include <CLI/CLI.hpp>
 
 #include "base/log.h"
+#include "cmd/roles.h"
+#include "events/events_gateway.h"
 
 namespace cex {
 
 namespace {
 
-void addInstanceOptions(CLI::App* app, InstanceOptions* o) {
+// `env_flag` names the option for the .properties environment: "--env" where the command has
+// no deployment environment of its own.
+void addInstanceOptions(CLI::App* app, InstanceOptions* o, const char* env_flag = "--env") {
   app->add_option("--config", o->config_dir, "directory of Compiler Explorer .properties files");
   app->add_option("--cache-dir", o->cache_dir, "where compiler probes are cached");
   app->add_option("--tmp-dir", o->tmp_dir, "root of the per-compile directories");
-  app->add_option("--env", o->env, "environment name for the .properties hierarchy");
+  app->add_option(env_flag, o->env, "environment name for the .properties hierarchy");
   app->add_option("--slots", o->slots, "concurrent compiles (default: one per core)");
   app->add_option("--sandbox", o->sandbox,
                   "isolation of compilers and programs: bwrap, or none (development only)")
@@ -21,6 +25,11 @@ void addInstanceOptions(CLI::App* app, InstanceOptions* o) {
   app->add_flag_callback(
       "--no-discovery", [o] { o->discover = false; },
       "only use configured compilers, do not search PATH");
+}
+
+void addLinkOptions(CLI::App* app, LinkOptions* o) {
+  app->add_option("--nats", o->nats_url, "NATS server shared by the roles (nats://host:port)");
+  app->add_option("--events", o->events_url, "events gateway (ws://host:port/<env>)");
 }
 
 }  // namespace
@@ -77,6 +86,61 @@ int runCommandLine(int argc, char** argv) {
   addInstanceOptions(list_cmd, &list);
   list_cmd->add_option("--lang", list_lang, "only this language (c++, c, fortran, rust)");
 
+  EventsGatewayOptions events;
+  CLI::App* events_cmd = app.add_subcommand("events", "serve an events gateway (WebSocket)");
+  events_cmd->add_option("--host", events.host, "address to listen on")->capture_default_str();
+  events_cmd->add_option("--port", events.port, "port to listen on")->capture_default_str();
+  events_cmd->add_option("--nats", events.nats_url, "share results with other gateways");
+  events_cmd->add_option("--hold-seconds", events.hold_seconds, "how long results wait")
+      ->capture_default_str();
+
+  RouterCommandOptions router;
+  CLI::App* router_cmd = app.add_subcommand("router", "serve the compile router of one environment");
+  addLinkOptions(router_cmd, &router.links);
+  router_cmd->add_option("--env", router.env, "environment")->capture_default_str();
+  router_cmd->add_option("--host", router.host, "address to listen on")->capture_default_str();
+  router_cmd->add_option("--port", router.port, "port to listen on")->capture_default_str();
+  router_cmd->add_option("--wait-seconds", router.wait_seconds, "how long a request waits")
+      ->capture_default_str();
+  router_cmd->add_option("--backlog", router.backlog_limit,
+                         "queued jobs beyond which requests get 503")
+      ->capture_default_str();
+  router_cmd->add_option("--admin-token", router.admin_token,
+                         "token for /admin/clear-cache (or $CEX_ADMIN_TOKEN)");
+  router_cmd->add_option("--lease-seconds", router.lease_seconds, "queue lease (ack wait)")
+      ->capture_default_str();
+
+  WorkerCommandOptions worker;
+  CLI::App* worker_cmd = app.add_subcommand("worker", "compile jobs from an environment's queue");
+  addLinkOptions(worker_cmd, &worker.links);
+  addInstanceOptions(worker_cmd, &worker.instance, "--config-env");
+  worker_cmd->add_option("--env", worker.env, "environment")->capture_default_str();
+  worker_cmd->add_option("--color", worker.colour, "blue or green")
+      ->check(CLI::IsMember({"blue", "green"}))
+      ->capture_default_str();
+  worker_cmd->add_option("--host", worker.host, "address of its HTTP API")->capture_default_str();
+  worker_cmd->add_option("--port", worker.port, "port of its HTTP API")->capture_default_str();
+  worker_cmd->add_option("--consumers", worker.consumers, "jobs at once (default: its slots)");
+  worker_cmd->add_option("--drain-seconds", worker.drain_seconds, "time to finish on SIGTERM")
+      ->capture_default_str();
+  worker_cmd->add_option("--lease-seconds", worker.lease_seconds, "queue lease (ack wait)")
+      ->capture_default_str();
+
+  AdminCommandOptions admin;
+  CLI::App* admin_cmd = app.add_subcommand(
+      "admin", "manage routing and colours: admin routing update|validate|lookup|status|clear, "
+               "admin color get|set");
+  addLinkOptions(admin_cmd, &admin.links);
+  admin_cmd->add_option("--db", admin.sqlite_path, "an embedded deployment's state database");
+  admin_cmd->add_option("what", admin.what, "routing or color")->required();
+  admin_cmd->add_option("action", admin.action, "what to do")->required();
+  admin_cmd->add_option("argument", admin.argument, "compiler id (lookup) or colour (set)");
+  admin_cmd->add_option("--env", admin.env, "environment (status: all)")->capture_default_str();
+  admin_cmd->add_option("--from", admin.from, "instance to read compilers from (update)");
+  admin_cmd->add_option("--url-base", admin.url_base, "front door for url-routed environments");
+  admin_cmd->add_option("--type", admin.type, "queue or url (default: by environment)");
+  admin_cmd->add_flag("--dry-run", admin.dry_run, "report without changing anything");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -88,6 +152,19 @@ int runCommandLine(int argc, char** argv) {
   }
   if (parse_asm_cmd->parsed()) {
     return runParseAsmCommand(parse_asm);
+  }
+  if (events_cmd->parsed()) {
+    return runEventsGateway(events);
+  }
+  if (router_cmd->parsed()) {
+    return runRouterCommand(router);
+  }
+  if (worker_cmd->parsed()) {
+    return runWorkerCommand(worker);
+  }
+  if (admin_cmd->parsed()) {
+    spdlog::set_level(debug ? spdlog::level::debug : spdlog::level::warn);
+    return runAdminCommand(admin);
   }
   if (list_cmd->parsed()) {
     spdlog::set_level(debug ? spdlog::level::debug : spdlog::level::warn);

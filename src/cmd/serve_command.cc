@@ -2,11 +2,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "cmd/commands.h"
+#include "cmd/local_pipeline.h"
 #include "net/http_server.h"
 
 namespace cex {
@@ -21,15 +23,15 @@ sigset_t stopSignals() {
   return set;
 }
 
-// Waits for SIGINT or SIGTERM on a thread of its own and stops the server. The signals must
+// Waits for SIGINT or SIGTERM on a thread of its own and runs `stop`. The signals must
 // already be blocked in every thread (see runServe), so only sigwait sees them.
-std::thread startSignalWatcher(HttpServer* server) {
+std::thread startSignalWatcher(std::function<void()> stop) {
   sigset_t set = stopSignals();
-  return std::thread([set, server] {
+  return std::thread([set, stop = std::move(stop)] {
     int sig = 0;
     sigwait(&set, &sig);
     spdlog::info("serve stopping signal={}", sig);
-    server->stop();
+    stop();
   });
 }
 
@@ -49,6 +51,12 @@ int runServe(const ServeOptions& options) {
   }
   Instance& inst = **instance;
   auto api = std::make_shared<ApiHandler>(inst.api, inst.service.get());
+  auto pipeline = LocalPipeline::create(inst, "");
+  if (!pipeline.ok()) {
+    spdlog::critical("serve start failed error=\"{}\"", pipeline.status().message());
+    return 1;
+  }
+  CompileRouter* router = &(*pipeline)->router();
 
   HttpServerOptions http;
   http.host = options.host;
@@ -56,16 +64,29 @@ int runServe(const ServeOptions& options) {
   http.threads = options.http_threads;
   http.body_limit = static_cast<size_t>(
       inst.properties.getInt("bodyParserLimit", static_cast<int64_t>(options.body_limit)));
-  auto server = HttpServer::create(http, [api](HttpRequest&& request, Responder respond) {
-    api->handle(std::move(request), std::move(respond));
-  });
+  // Compiles take the router's path; everything else (listings, /healthcheck) is the API's.
+  auto server =
+      HttpServer::create(http, [api, router](HttpRequest&& request, Responder respond) {
+        bool compile = !request.path.starts_with("/healthcheck") &&
+                       !request.path.starts_with("/admin/") &&
+                       CompileRouter::handles(request.path);
+        if (compile) {
+          router->handle(std::move(request), std::move(respond));
+        } else {
+          api->handle(std::move(request), std::move(respond));
+        }
+      });
   if (!server.ok()) {
     spdlog::critical("serve listen failed host={} port={} error=\"{}\"", options.host, options.port,
                      server.status().message());
     return 1;
   }
 
-  std::thread watcher = startSignalWatcher(server->get());
+  // Requests in flight get a moment to finish before the server closes their connections.
+  std::thread watcher = startSignalWatcher([pipeline = pipeline->get(), server = server->get()] {
+    pipeline->stop(std::chrono::seconds(10));
+    server->stop();
+  });
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   start)
                 .count();
@@ -75,6 +96,7 @@ int runServe(const ServeOptions& options) {
       options.host, (*server)->port(), inst.discovery.registry.compilers().size(),
       inst.discovery.probes_run, inst.discovery.probes_cached, inst.service->settings().slots, ms);
   (*server)->run();
+  (*pipeline)->stop(std::chrono::milliseconds(0));
   // run() also returns when the server stops on its own; make sure the watcher ends too.
   ::kill(::getpid(), SIGTERM);
   watcher.join();

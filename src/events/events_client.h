@@ -69,10 +69,11 @@ class EventsClient {
 
   // Waits for the result of `guid`: the result handler gets it once, and the client keeps the
   // guid (renewing it after reconnects until a result came) until unsubscribe(), which the
-  // owner calls when it stops waiting, result or not. on_confirmed gets Ok once
-  // the hub has the subscription (from then on no result for the guid is missed), Timeout after
+  // owner calls when it stops waiting, result or not. on_confirmed gets Ok once the hub has the
+  // subscription (from then on no result for the guid is missed), Timeout after
   // subscribe_timeout, InvalidArgument for a bad guid, ResourceExhausted when the hub refuses,
-  // or Unavailable when unsubscribed or stopped first.
+  // or Unavailable when unsubscribed or stopped first. A Compiler Explorer gateway never
+  // confirms: there the subscription works but on_confirmed ends in Timeout.
   void subscribe(std::string guid, EventsDone on_confirmed);
 
   // Stops waiting for `guid`.

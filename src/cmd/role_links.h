@@ -1,0 +1,23 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "backends/backends.h"
+#include "base/status.h"
+
+namespace cex {
+
+// The NATS backends for a role, with the queue settings roles share; a clear error when no
+// URL was given.
+Result<Backends> connectBackends(const std::string& nats_url, int lease_seconds,
+                                 const std::string& client_name);
+
+// Blocks SIGINT and SIGTERM in this thread, and so in every thread started after it: call it
+// before starting any. A signal that arrives from then on waits for watchStopSignal.
+void blockStopSignals();
+
+// Runs `on_stop` on a thread of its own once SIGINT or SIGTERM arrives.
+void watchStopSignal(std::function<void()> on_stop);
+
+}  // namespace cex
