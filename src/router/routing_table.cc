@@ -163,18 +163,15 @@ Status ActiveColours::watch() {
 }
 
 std::string ActiveColours::colour(std::string_view env) {
-  {
-    std::lock_guard lock(mu_);
-    auto it = colours_.find(env);
-    if (it != colours_.end() || watch_) {
-      return it != colours_.end() ? it->second : "blue";
+  // Without a watch nothing would update the map, so the store is read every time and the map
+  // only stands in for it when a read fails.
+  if (!watch_) {
+    auto value = kv_->get(kBucket, key(env));
+    if (value.ok() && *value && (**value == "blue" || **value == "green")) {
+      std::lock_guard lock(mu_);
+      colours_[std::string(env)] = **value;
+      return **value;
     }
-  }
-  auto value = kv_->get(kBucket, key(env));
-  if (value.ok() && *value && (**value == "blue" || **value == "green")) {
-    std::lock_guard lock(mu_);
-    colours_[std::string(env)] = **value;
-    return **value;
   }
   std::lock_guard lock(mu_);
   auto it = colours_.find(env);

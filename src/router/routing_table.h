@@ -46,7 +46,8 @@ class RoutingTable {
   Status erase(std::string_view env, std::string_view compiler_id);
   // Removes a row by its bucket key (as list() returns it).
   Status eraseKey(std::string_view key);
-  // Every row of an environment (all environments when `env` is empty): compiler id -> entry.
+  // Every row of an environment (all environments when `env` is empty), as bucket key (see
+  // key()) -> entry, sorted by key. Rows that are not valid entries are left out.
   Result<std::vector<std::pair<std::string, RouteEntry>>> list(std::string_view env);
 
   // The bucket key of a row: "<env>.<compiler id>", with bytes other than [A-Za-z0-9_-] of the
