@@ -142,6 +142,10 @@ void ApiHandler::handle(HttpRequest&& request, Responder respond) {
     return;
   }
   std::vector<std::string> segments = pathSegments(request.path);
+  if (!settings_.path_prefix.empty() && segments.size() > 1 &&
+      segments[0] == settings_.path_prefix && segments[1] == "api") {
+    segments.erase(segments.begin());
+  }
   if (segments.empty() || segments[0] != "api") {
     respond(notFoundPage(request.path));
     return;
@@ -172,6 +176,12 @@ void ApiHandler::handleApi(HttpRequest&& request, const std::vector<std::string>
 
   if (n == 4 && what == "compiler" && segments[3] == "compile") {
     post ? compile(std::move(request), segments[2], std::move(respond))
+         : respond(methodNotAllowed());
+    return;
+  }
+  bool cmake = n == 4 && what == "compiler" && segments[3] == "cmake";
+  if (cmake || (n == 5 && what == "compiler" && segments[3] == "build")) {
+    post ? buildRequest(segments[2], cmake ? "cmake" : segments[4], std::move(respond))
          : respond(methodNotAllowed());
     return;
   }
@@ -272,6 +282,19 @@ void ApiHandler::compile(HttpRequest&& request, const std::string& compiler_id, 
     return;
   }
   runCompile(*compiler, std::move(*parsed.request), wantsJson(request), std::move(respond));
+}
+
+// TODO(build): cmake and other build systems are not run yet; a known compiler answers with a
+// result that says so, in the shape of a failed build.
+void ApiHandler::buildRequest(const std::string& compiler_id, const std::string& system,
+                              Responder respond) {
+  if (service_->registry().find(compiler_id) == nullptr) {
+    respond(notFoundText());
+    return;
+  }
+  respond(makeResponse(200, kJson,
+                       errorResultJson("Builds with " + system +
+                                       " are not available on this instance")));
 }
 
 void ApiHandler::noscriptCompile(HttpRequest&& request, Responder respond) {

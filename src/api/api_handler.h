@@ -21,6 +21,9 @@ struct ApiSettings {
   // When set, /healthcheck answers with this file's contents and fails if it is empty.
   std::string health_file_path;
   std::string version = "unknown";
+  // An instance of environment E also answers under /E/ (/E/api/compiler/<id>/compile), the
+  // address other environments forward to; empty: only at the root.
+  std::string path_prefix;
 };
 
 // The Compiler Explorer HTTP API on top of a compile service: listings, compiles in the
@@ -45,6 +48,7 @@ class ApiHandler {
   HttpResponse libraries(const HttpRequest& request, const std::string* lang);
   HttpResponse popularArguments(const std::string& id, bool optimization_only);
   void compile(HttpRequest&& request, const std::string& compiler_id, Responder respond);
+  void buildRequest(const std::string& compiler_id, const std::string& system, Responder respond);
   void noscriptCompile(HttpRequest&& request, Responder respond);
   void runCompile(const CompilerInfo& compiler, CompileRequest request, bool json,
                   Responder respond);

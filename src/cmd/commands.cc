@@ -109,6 +109,9 @@ int runCommandLine(int argc, char** argv) {
                          "token for /admin/clear-cache (or $CEX_ADMIN_TOKEN)");
   router_cmd->add_option("--lease-seconds", router.lease_seconds, "queue lease (ack wait)")
       ->capture_default_str();
+  router_cmd->add_option("--drain-seconds", router.drain_seconds,
+                         "time waiting requests get to finish on SIGTERM")
+      ->capture_default_str();
 
   WorkerCommandOptions worker;
   CLI::App* worker_cmd = app.add_subcommand("worker", "compile jobs from an environment's queue");

@@ -22,6 +22,7 @@ struct RouterCommandOptions {
   uint64_t backlog_limit = 200;
   std::string admin_token;  // also read from $CEX_ADMIN_TOKEN
   int lease_seconds = 20;
+  int drain_seconds = 10;  // on SIGTERM, how long waiting requests may still finish
 };
 
 // `cex router`: the compile router of an environment.

@@ -69,8 +69,8 @@ int runRouterCommand(const RouterCommandOptions& o) {
     spdlog::critical("router listen failed error=\"{}\"", server.status().message());
     return 1;
   }
-  watchStopSignal([&router, server = server->get()] {
-    router.shutdown(std::chrono::seconds(10));
+  watchStopSignal([&router, server = server->get(), drain = o.drain_seconds] {
+    router.shutdown(std::chrono::seconds(drain));
     server->stop();
   });
   spdlog::info("router listening url=http://{}:{}/ env={} nats={} events={}", o.host,

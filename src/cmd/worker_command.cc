@@ -43,6 +43,7 @@ int runWorkerCommand(const WorkerCommandOptions& o) {
   options.consumers = o.consumers > 0 ? o.consumers : inst.service->settings().slots;
   Worker worker(options, backends->queue, backends->blobs, events->get(), inst.service.get(),
                 cache.get());
+  inst.api.path_prefix = o.env;  // other environments forward to /<env>/api/...
   ApiHandler api(inst.api, inst.service.get());
   // The instance is healthy only while it can take jobs and deliver their results.
   api.setHealthHook([&worker, events = events->get(), healthy = backends->healthy](

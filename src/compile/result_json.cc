@@ -164,4 +164,17 @@ std::string refusalJson(std::string_view message) {
   return out;
 }
 
+std::string errorResultJson(std::string_view message) {
+  std::string out;
+  JsonWriter w(&out);
+  w.beginObject();
+  w.key("code").integer(-1).key("okToCache").boolean(false).key("timedOut").boolean(false);
+  w.key("stdout").beginArray().endArray();
+  w.key("stderr").beginArray().beginObject().key("text").string(message).endObject().endArray();
+  w.key("inputFilename").string("").key("asm").beginArray().endArray();
+  w.key("tools").beginArray().endArray();
+  w.endObject();
+  return out;
+}
+
 }  // namespace cex

@@ -23,4 +23,8 @@ void writeResultLines(JsonWriter& json, const std::vector<ResultLine>& lines);
 // {"code":-1,"stdout":[],"stderr":[{"text":<message>}]}.
 std::string refusalJson(std::string_view message);
 
+// A result that carries only an error message, in the shape every client reads as a failed
+// compile (code -1, the message as stderr, no asm): for jobs that could not be compiled.
+std::string errorResultJson(std::string_view message);
+
 }  // namespace cex

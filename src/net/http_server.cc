@@ -364,6 +364,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void deliver(HttpResponse&& response);
   // Aborts all pending work. Only on the connection's strand.
   void close();
+  // Closes once the response already given is written, or now if there is none. Only on the
+  // connection's strand.
+  void closeAfterReply();
 
   const asio::any_io_executor& executor() const { return executor_; }
 
@@ -394,6 +397,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string head_;    // response head being written; its capacity is reused
   std::string target_;  // target of the request being served, for logs
   bool closed_ = false;
+  bool writing_ = false;
+  bool close_after_reply_ = false;
 
   // Hand-over of the response from the handler's thread to the strand.
   asio::steady_timer wake_;  // waited on in Waiting; cancelled to wake
@@ -490,6 +495,19 @@ void Connection::close() {
   wake_.cancel();
 }
 
+void Connection::closeAfterReply() {
+  bool reply_ready = false;
+  {
+    std::lock_guard lock(reply_mu_);
+    reply_ready = reply_state_ == ReplyState::Ready;
+  }
+  if (writing_ || reply_ready) {
+    close_after_reply_ = true;
+    return;
+  }
+  close();
+}
+
 void Connection::armTimer() {
   int seconds = state_->options.idle_timeout_seconds;
   if (seconds > 0) {
@@ -578,7 +596,7 @@ Awaitable<Next> Connection::dispatch() {
     spdlog::debug("http request method={} target={} status={} ms={:.2f} bytes={} remote={}", method,
                   target_, reply->status, ms, reply->body.size(), remote_);
   }
-  if (!ok) {
+  if (!ok || close_after_reply_) {
     co_return Next::Close;
   }
   co_return framing.keep_alive ? Next::Continue : Next::Linger;
@@ -705,7 +723,9 @@ Awaitable<bool> Connection::write(const HttpResponse& response, bool head, Frami
 
   // Head and body in one gather write: clients that read until a short silence need both.
   armTimer();
+  writing_ = true;
   auto [ec, n] = co_await asio::async_write(stream_, buffers, kAwait);
+  writing_ = false;
   if (ec) {
     spdlog::debug("http write failed remote={} reason={}", remote_, ec.message());
     co_return false;
@@ -922,8 +942,10 @@ void ServerImpl::shutDown() {
       }
     }
   }
+  // Responses already given still go out (a service that answers its waiting requests before
+  // it stops is heard); the idle timeout bounds a client that does not read them.
   for (auto& connection : open) {
-    asio::post(connection->executor(), [connection] { connection->close(); });
+    asio::post(connection->executor(), [connection] { connection->closeAfterReply(); });
   }
 }
 

@@ -49,8 +49,9 @@ class HttpServer {
   // Serves until stop(); runs the loop on options.threads threads including the caller.
   // Call it once; destroy the server only after it has returned (or if it never ran).
   virtual void run() = 0;
-  // Stops accepting, closes every connection and makes run() return; responses still
-  // pending are dropped, WebSocket peers get a close frame (1001) and a second to answer it.
+  // Stops accepting, closes every connection and makes run() return; responses already
+  // given to a Responder are still written, those still pending are dropped, WebSocket peers
+  // get a close frame (1001) and a second to answer it.
   // Safe from any thread, before or during run(), and async-signal-safe.
   virtual void stop() = 0;
 };

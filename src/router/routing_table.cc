@@ -11,6 +11,8 @@ namespace json = boost::json;
 
 namespace {
 
+constexpr std::chrono::seconds kLoadTimeout{10};
+
 const char* typeName(RouteEntry::Type type) {
   return type == RouteEntry::Type::Url ? "url" : "queue";
 }
@@ -90,6 +92,10 @@ Status RoutingTable::watch() {
     return watch.status();
   }
   watch_ = std::move(watch).value();
+  // Serve only from a loaded table: a router that started a moment ago must not 404.
+  if (!watch_->waitUntilCurrent(kLoadTimeout)) {
+    return Status::unavailable(std::string("could not load the bucket ") + kBucket);
+  }
   return Status::ok();
 }
 
@@ -159,6 +165,10 @@ Status ActiveColours::watch() {
     return watch.status();
   }
   watch_ = std::move(watch).value();
+  // Serve only from a loaded table: a router that started a moment ago must not 404.
+  if (!watch_->waitUntilCurrent(kLoadTimeout)) {
+    return Status::unavailable(std::string("could not load the bucket ") + kBucket);
+  }
   return Status::ok();
 }
 

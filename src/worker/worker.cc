@@ -17,20 +17,6 @@ namespace {
 
 using SystemClock = std::chrono::system_clock;
 
-// A result with only an error message, in the shape every client reads.
-std::string errorResult(std::string_view message) {
-  std::string out;
-  JsonWriter w(&out);
-  w.beginObject();
-  w.key("code").integer(-1).key("okToCache").boolean(false).key("timedOut").boolean(false);
-  w.key("stdout").beginArray().endArray();
-  w.key("stderr").beginArray().beginObject().key("text").string(message).endObject().endArray();
-  w.key("inputFilename").string("").key("asm").beginArray().endArray();
-  w.key("tools").beginArray().endArray();
-  w.endObject();
-  return out;
-}
-
 std::string withGuid(const std::string& guid, const std::string& json) {
   std::string out = "{\"guid\":";
   appendJsonString(&out, guid);
@@ -184,7 +170,7 @@ void Worker::process(JobLease& lease) {
   if (job.deadline < now) {
     auto late = std::chrono::duration_cast<std::chrono::seconds>(now - job.deadline).count();
     spdlog::info("worker job expired guid={} late_s={}", job.id, late);
-    publish(job.id, withGuid(job.id, errorResult(fmt::format(
+    publish(job.id, withGuid(job.id, errorResultJson(fmt::format(
                                          "Compilation skipped: the client stopped waiting {} s "
                                          "before a worker was free", late))),
             now + std::chrono::seconds(5));
@@ -194,7 +180,7 @@ void Worker::process(JobLease& lease) {
   }
   if (job.delivery >= options_.max_deliveries) {
     spdlog::warn("worker job given up guid={} deliveries={}", job.id, job.delivery);
-    publish(job.id, withGuid(job.id, errorResult(fmt::format(
+    publish(job.id, withGuid(job.id, errorResultJson(fmt::format(
                                          "Compilation failed: {} workers took the job and none "
                                          "finished it", job.delivery - 1))),
             job.deadline);
@@ -203,6 +189,7 @@ void Worker::process(JobLease& lease) {
     return;
   }
 
+  auto started = std::chrono::steady_clock::now();
   std::string cache_key;
   std::string result;
   {
@@ -215,7 +202,15 @@ void Worker::process(JobLease& lease) {
     return;
   }
   bool acked = publish(job.id, std::move(result), job.deadline);
-  lease.ack();
+  if (acked || SystemClock::now() >= job.deadline || stopping_) {
+    lease.ack();
+  } else {
+    lease.nak();  // Nobody confirmed the result while the client still waits: deliver again.
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started).count();
+  spdlog::info("worker job done guid={} queue={} delivery={} acked={} ms={}", job.id,
+               queueName(), job.delivery, acked, ms);
   finished(acked ? &WorkerStats::compiled : &WorkerStats::unacked);
 }
 
@@ -224,20 +219,20 @@ std::string Worker::compileJob(const Job& job, std::string* cache_key) {
   std::optional<QueueMessage> message =
       payload.ok() ? parseQueueMessage(*payload) : std::nullopt;
   if (!message) {
-    return withGuid(job.id, errorResult("Internal error: the queued request could not be read"));
+    return withGuid(job.id, errorResultJson("Internal error: the queued request could not be read"));
   }
   const CompilerInfo* compiler =
       service_->registry().find(message->compiler_id, message->lang);
   if (compiler == nullptr) {
-    return withGuid(job.id, errorResult("Compiler with ID " + message->compiler_id +
+    return withGuid(job.id, errorResultJson("Compiler with ID " + message->compiler_id +
                                         " not found for language " + message->lang));
   }
   if (!message->build_system.empty()) {
-    return withGuid(job.id, errorResult("Builds with " + message->build_system +
+    return withGuid(job.id, errorResultJson("Builds with " + message->build_system +
                                         " are not available on this instance"));
   }
   if (!message->parsed.request) {
-    return withGuid(job.id, errorResult(message->parsed.error.body));
+    return withGuid(job.id, errorResultJson(message->parsed.error.body));
   }
 
   CompileOutcome outcome = service_->compileNow(*compiler, std::move(*message->parsed.request));
@@ -261,8 +256,10 @@ bool Worker::publish(const std::string& guid, std::string json,
   std::future<Status> acked = done->get_future();
   events_->publish(guid, std::move(frame).value(),
                    [done](const Status& s) { done->set_value(s); });
-  // The client's own deadline bounds the wait, with a little slack for the last moment.
-  auto wait_until = std::max(deadline, SystemClock::now()) + std::chrono::seconds(5);
+  // A subscriber acknowledges within milliseconds; the wait only covers an events link that is
+  // reconnecting. The client's own deadline bounds it, with a little slack for the last moment.
+  auto wait_until = std::min(std::max(deadline, SystemClock::now()) + std::chrono::seconds(5),
+                             SystemClock::now() + options_.publish_ack_wait);
   if (acked.wait_until(wait_until) != std::future_status::ready) {
     spdlog::warn("worker result unacknowledged guid={}", guid);
     return false;

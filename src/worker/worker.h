@@ -23,6 +23,9 @@ struct WorkerOptions {
   // inspection) instead of being compiled once more.
   int max_deliveries = 4;
   size_t inline_result_limit = 31 * 1024;
+  // How long a published result waits for its subscriber's ack; without one, a job whose
+  // client still waits is handed back to be delivered again.
+  std::chrono::milliseconds publish_ack_wait{10000};
 };
 
 // Counters of a worker, for /healthcheck and tests.
@@ -37,8 +40,9 @@ struct WorkerStats {
 
 // A compile instance consuming its environment's queue for its colour: each consumer leases a
 // job, compiles it with the instance's CompileService, publishes the result through the events
-// hub, and acks the job only once the result was acknowledged — so a worker that dies
-// mid-compile leaves its job to be delivered again. Thread-safe.
+// hub, and acks the job only once the result was acknowledged (or its client stopped
+// waiting), so a worker that dies mid-compile, or a result nobody confirmed, leaves the job to
+// be delivered again. Thread-safe.
 class Worker {
  public:
   Worker(WorkerOptions options, std::shared_ptr<WorkQueue> queue, std::shared_ptr<BlobStore> blobs,
