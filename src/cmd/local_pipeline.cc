@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cmd/role_links.h"
 #include "router/routing_update.h"
 
 namespace cex {
@@ -69,7 +70,8 @@ Status LocalPipeline::start(Instance& instance, const std::string& state_dir) {
   router_events_ = EventsClient::createInProcess(hub_, router_->resultHandler());
   router_->setEventsClient(router_events_.get());
 
-  worker_events_ = EventsClient::createInProcess(hub_, [](const std::string&, std::string&&) {});
+  worker_events_ = EventsClient::createInProcess(
+      hub_, [](const std::string&, std::string&&) {}, workerEventsOptions());
   WorkerOptions worker;
   worker.env = kEnv;
   worker.colour = colours_->colour(kEnv);

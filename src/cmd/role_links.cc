@@ -20,6 +20,12 @@ Result<Backends> connectBackends(const std::string& nats_url, int lease_seconds,
   return makeNatsBackends(options);
 }
 
+EventsClientOptions workerEventsOptions() {
+  EventsClientOptions options;
+  options.publish_deadline = std::chrono::seconds(10);
+  return options;
+}
+
 namespace {
 
 sigset_t stopSet() {

@@ -5,6 +5,7 @@
 
 #include "backends/backends.h"
 #include "base/status.h"
+#include "events/events_client.h"
 
 namespace cex {
 
@@ -12,6 +13,10 @@ namespace cex {
 // URL was given.
 Result<Backends> connectBackends(const std::string& nats_url, int lease_seconds,
                                  const std::string& client_name);
+
+// How a worker's events client publishes: a result nobody acknowledged within 10 s is given up
+// there, and its job delivered again while the client still waits.
+EventsClientOptions workerEventsOptions();
 
 // Blocks SIGINT and SIGTERM in this thread, and so in every thread started after it: call it
 // before starting any. A signal that arrives from then on waits for watchStopSignal.

@@ -31,7 +31,8 @@ int runWorkerCommand(const WorkerCommandOptions& o) {
   auto cache = makeKvResultCache(backends->kv, std::chrono::hours(1));
   WebSocketClientOptions ws;
   ws.url = o.links.events_url;
-  auto events = EventsClient::createWebSocket(ws, [](const std::string&, std::string&&) {});
+  auto events = EventsClient::createWebSocket(ws, [](const std::string&, std::string&&) {},
+                                              workerEventsOptions());
   if (!events.ok()) {
     spdlog::critical("worker start failed error=\"{}\"", events.status().message());
     return 1;

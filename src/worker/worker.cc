@@ -119,6 +119,11 @@ void Worker::stop(std::chrono::milliseconds drain) {
     consumer.join();
   }
   consumers_.clear();
+  // Each publish ends within the events client's publish deadline, acknowledged or not.
+  {
+    std::unique_lock lock(mu_);
+    settled_.wait(lock, [this] { return stats_.awaiting_ack == 0; });
+  }
   spdlog::info("worker stopped queue={}", queueName());
 }
 
@@ -150,11 +155,12 @@ void Worker::consumerLoop() {
       ++stats_.handed_back;
       break;
     }
-    process(**lease);
+    process(std::shared_ptr<JobLease>(std::move(*lease)));
   }
 }
 
-void Worker::process(JobLease& lease) {
+void Worker::process(std::shared_ptr<JobLease> owned) {
+  JobLease& lease = *owned;
   const Job& job = lease.job();
   {
     std::lock_guard lock(mu_);
@@ -170,21 +176,21 @@ void Worker::process(JobLease& lease) {
   if (job.deadline < now) {
     auto late = std::chrono::duration_cast<std::chrono::seconds>(now - job.deadline).count();
     spdlog::info("worker job expired guid={} late_s={}", job.id, late);
+    lease.ack();
     publish(job.id, withGuid(job.id, errorResultJson(fmt::format(
                                          "Compilation skipped: the client stopped waiting {} s "
                                          "before a worker was free", late))),
-            now + std::chrono::seconds(5));
-    lease.ack();
+            [](bool) {});
     finished(&WorkerStats::expired);
     return;
   }
   if (job.delivery >= options_.max_deliveries) {
     spdlog::warn("worker job given up guid={} deliveries={}", job.id, job.delivery);
+    lease.terminate();
     publish(job.id, withGuid(job.id, errorResultJson(fmt::format(
                                          "Compilation failed: {} workers took the job and none "
                                          "finished it", job.delivery - 1))),
-            job.deadline);
-    lease.terminate();
+            [](bool) {});
     finished(&WorkerStats::given_up);
     return;
   }
@@ -201,8 +207,20 @@ void Worker::process(JobLease& lease) {
     finished(&WorkerStats::handed_back);
     return;
   }
-  bool acked = publish(job.id, std::move(result), job.deadline);
-  if (acked || SystemClock::now() >= job.deadline || stopping_) {
+  // The consumer goes on with the next job while this result waits for its ack.
+  {
+    std::lock_guard lock(mu_);
+    --stats_.busy;
+    ++stats_.awaiting_ack;
+  }
+  publish(job.id, std::move(result), [this, owned = std::move(owned), started](bool acked) {
+    settle(*owned, acked, started);
+  });
+}
+
+void Worker::settle(JobLease& lease, bool acked, std::chrono::steady_clock::time_point started) {
+  const Job& job = lease.job();
+  if (acked || SystemClock::now() >= job.deadline) {
     lease.ack();
   } else {
     lease.nak();  // Nobody confirmed the result while the client still waits: deliver again.
@@ -211,7 +229,12 @@ void Worker::process(JobLease& lease) {
                 std::chrono::steady_clock::now() - started).count();
   spdlog::info("worker job done guid={} queue={} delivery={} acked={} ms={}", job.id,
                queueName(), job.delivery, acked, ms);
-  finished(acked ? &WorkerStats::compiled : &WorkerStats::unacked);
+  {
+    std::lock_guard lock(mu_);
+    --stats_.awaiting_ack;
+    ++(acked ? stats_.compiled : stats_.unacked);
+  }
+  settled_.notify_all();
 }
 
 std::string Worker::compileJob(const Job& job, std::string* cache_key) {
@@ -244,31 +267,25 @@ std::string Worker::compileJob(const Job& job, std::string* cache_key) {
   return withGuid(job.id, json);
 }
 
-bool Worker::publish(const std::string& guid, std::string json,
-                     std::chrono::system_clock::time_point deadline) {
+void Worker::publish(const std::string& guid, std::string json,
+                     std::function<void(bool acked)> on_done) {
   Result<std::string> frame =
       referenceLargeResult(*blobs_, guid, std::move(json), options_.inline_result_limit);
   if (!frame.ok()) {
     spdlog::error("worker result not stored guid={} error=\"{}\"", guid, frame.status().message());
-    return false;
+    on_done(false);
+    return;
   }
-  auto done = std::make_shared<std::promise<Status>>();
-  std::future<Status> acked = done->get_future();
+  // A subscriber acknowledges within milliseconds; only an events link that is reconnecting
+  // makes it wait, and the events client ends every publish after its publish deadline.
   events_->publish(guid, std::move(frame).value(),
-                   [done](const Status& s) { done->set_value(s); });
-  // A subscriber acknowledges within milliseconds; the wait only covers an events link that is
-  // reconnecting. The client's own deadline bounds it, with a little slack for the last moment.
-  auto wait_until = std::min(std::max(deadline, SystemClock::now()) + std::chrono::seconds(5),
-                             SystemClock::now() + options_.publish_ack_wait);
-  if (acked.wait_until(wait_until) != std::future_status::ready) {
-    spdlog::warn("worker result unacknowledged guid={}", guid);
-    return false;
-  }
-  Status s = acked.get();
-  if (!s.isOk()) {
-    spdlog::warn("worker result unacknowledged guid={} error=\"{}\"", guid, s.message());
-  }
-  return s.isOk();
+                   [guid, on_done = std::move(on_done)](const Status& s) {
+                     if (!s.isOk()) {
+                       spdlog::warn("worker result unacknowledged guid={} error=\"{}\"", guid,
+                                    s.message());
+                     }
+                     on_done(s.isOk());
+                   });
 }
 
 }  // namespace cex

@@ -2,6 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,9 +26,6 @@ struct WorkerOptions {
   // inspection) instead of being compiled once more.
   int max_deliveries = 4;
   size_t inline_result_limit = 31 * 1024;
-  // How long a published result waits for its subscriber's ack; without one, a job whose
-  // client still waits is handed back to be delivered again.
-  std::chrono::milliseconds publish_ack_wait{10000};
 };
 
 // Counters of a worker, for /healthcheck and tests.
@@ -35,7 +35,8 @@ struct WorkerStats {
   uint64_t given_up = 0;     // delivered too often
   uint64_t unacked = 0;      // published, but no subscriber acknowledged in time
   uint64_t handed_back = 0;  // returned to the queue on shutdown
-  int busy = 0;
+  int busy = 0;          // jobs being compiled
+  int awaiting_ack = 0;  // results published, waiting for their subscriber's ack
 };
 
 // A compile instance consuming its environment's queue for its colour: each consumer leases a
@@ -63,9 +64,13 @@ class Worker {
   struct Running;
 
   void consumerLoop();
-  void process(JobLease& lease);
+  void process(std::shared_ptr<JobLease> lease);
+  // Acks the job once its result was acknowledged (or its client stopped waiting); hands it
+  // back otherwise.
+  void settle(JobLease& lease, bool acked, std::chrono::steady_clock::time_point started);
   std::string compileJob(const Job& job, std::string* cache_key);
-  bool publish(const std::string& guid, std::string json, std::chrono::system_clock::time_point);
+  // Publishes a result; on_done(acked) runs once, on the events client's thread.
+  void publish(const std::string& guid, std::string json, std::function<void(bool acked)> on_done);
 
   WorkerOptions options_;
   std::shared_ptr<WorkQueue> queue_;
@@ -79,6 +84,7 @@ class Worker {
   std::atomic<bool> abandon_{false};  // drain over: hand jobs back instead of finishing
   mutable std::mutex mu_;
   WorkerStats stats_;  // guarded by mu_
+  std::condition_variable settled_;  // a result was acknowledged or gave up
 };
 
 }  // namespace cex
