@@ -40,7 +40,8 @@ int runRouterCommand(const RouterCommandOptions& o) {
       return 1;
     }
   }
-  auto cache = makeKvResultCache(backends->kv, std::chrono::hours(1));
+  auto cache = makeLayeredResultCache(size_t{64} << 20, std::chrono::seconds(60),
+                                      makeKvResultCache(backends->kv, std::chrono::hours(1)));
   auto http = HttpClient::create();
 
   RouterOptions options;

@@ -88,7 +88,79 @@ class KvResultCache : public SharedResultCache {
   bool ok_ = false;
 };
 
+// A near copy in this process in front of a shared cache: hits on the same router never leave
+// the process. Entries are immutable for their key, so a near copy is only ever stale after a
+// clear on another router; `near_ttl` bounds that.
+class LayeredResultCache : public SharedResultCache {
+ public:
+  LayeredResultCache(size_t near_bytes, std::chrono::milliseconds near_ttl,
+                     std::unique_ptr<SharedResultCache> shared)
+      : near_bytes_(near_bytes),
+        near_ttl_(near_ttl),
+        near_(std::make_shared<Near>(near_bytes)),
+        shared_(std::move(shared)) {}
+
+  std::optional<std::string> get(const std::string& key) override {
+    Hash128 h = hash128(key);
+    std::shared_ptr<Near> near = nearCache();
+    if (std::shared_ptr<const Entry> hit = near->get(h)) {
+      if (Clock::now() - hit->stored < near_ttl_) {
+        return hit->json;
+      }
+    }
+    std::optional<std::string> value = shared_->get(key);
+    if (value) {
+      remember(*near, h, *value);
+    }
+    return value;
+  }
+
+  void put(const std::string& key, std::string_view json) override {
+    remember(*nearCache(), hash128(key), json);
+    shared_->put(key, json);
+  }
+
+  void clear() override {
+    auto fresh = std::make_shared<Near>(near_bytes_);
+    {
+      std::lock_guard lock(mu_);
+      near_ = std::move(fresh);
+    }
+    shared_->clear();
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Entry {
+    Clock::time_point stored;
+    std::string json;
+  };
+  using Near = ByteLruCache<Entry>;
+
+  static void remember(Near& near, const Hash128& h, std::string_view json) {
+    near.put(h, std::make_shared<const Entry>(Entry{Clock::now(), std::string(json)}),
+             json.size() + 96);
+  }
+
+  std::shared_ptr<Near> nearCache() {
+    std::lock_guard lock(mu_);
+    return near_;
+  }
+
+  const size_t near_bytes_;
+  const std::chrono::milliseconds near_ttl_;
+  std::mutex mu_;
+  std::shared_ptr<Near> near_;  // guarded by mu_
+  std::unique_ptr<SharedResultCache> shared_;
+};
+
 }  // namespace
+
+std::unique_ptr<SharedResultCache> makeLayeredResultCache(
+    size_t near_bytes, std::chrono::milliseconds near_ttl,
+    std::unique_ptr<SharedResultCache> shared) {
+  return std::make_unique<LayeredResultCache>(near_bytes, near_ttl, std::move(shared));
+}
 
 std::unique_ptr<SharedResultCache> makeMemoryResultCache(size_t max_bytes) {
   return std::make_unique<MemoryResultCache>(max_bytes);

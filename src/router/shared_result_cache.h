@@ -30,4 +30,11 @@ std::unique_ptr<SharedResultCache> makeKvResultCache(std::shared_ptr<KeyValueSto
                                                       std::chrono::milliseconds ttl,
                                                       size_t max_value_bytes = 256 * 1024);
 
+// `shared` with a near copy in this process (up to `near_bytes`, each entry trusted for
+// `near_ttl`), so that a router's repeated hits do not each cost a round trip to the store.
+// clear() empties both; another router's near copies live on for at most `near_ttl`.
+std::unique_ptr<SharedResultCache> makeLayeredResultCache(size_t near_bytes,
+                                                          std::chrono::milliseconds near_ttl,
+                                                          std::unique_ptr<SharedResultCache> shared);
+
 }  // namespace cex
