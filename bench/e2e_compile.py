@@ -117,10 +117,13 @@ def main():
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--compiler", default=None, help="compiler id (default: a C++ gcc)")
+    parser.add_argument("--sandbox", default="none",
+                        help="the server's --sandbox: none compares the API with the same bare "
+                             "command; bwrap adds the sandbox's own cost (bench/sandbox_bench)")
     args = parser.parse_args()
     cexlib.CEX_BIN = args.cex
 
-    server = cexlib.CexServer()
+    server = cexlib.CexServer(extra_args=["--sandbox", args.sandbox])
     server.args[0] = args.cex
     with server:
         compiler = args.compiler or cexlib.first_compiler(server, "c++", "gcc")
@@ -128,7 +131,8 @@ def main():
         hits, hit_errors, trivial = throughput(server, compiler, args.seconds)
 
     print(f"date: {time.strftime('%Y-%m-%d %H:%M')}  machine: {platform.node()} "
-          f"({os.cpu_count()} cores, {platform.machine()})  compiler: {compiler}")
+          f"({os.cpu_count()} cores, {platform.machine()})  compiler: {compiler}  "
+          f"sandbox: {args.sandbox}")
     print(f"compile p50 over {args.runs} alternating runs: API {api_ms:.1f} ms, "
           f"bare compiler {bare_ms:.1f} ms, ratio {api_ms / bare_ms:.3f} (goal <= 1.05)")
     print(f"cache hits: {hits:.0f} requests/s (non-2xx: {hit_errors}); "
