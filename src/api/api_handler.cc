@@ -292,9 +292,9 @@ void ApiHandler::buildRequest(const std::string& compiler_id, const std::string&
     respond(notFoundText());
     return;
   }
-  respond(makeResponse(200, kJson,
-                       errorResultJson("Builds with " + system +
-                                       " are not available on this instance")));
+  respond(makeResponse(
+      200, kJson,
+      errorResultJson("Builds with " + system + " are not available on this instance")));
 }
 
 void ApiHandler::noscriptCompile(HttpRequest&& request, Responder respond) {

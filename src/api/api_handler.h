@@ -37,7 +37,9 @@ class ApiHandler {
 
   // An extra condition for /healthcheck (a worker's events link, say): returns false with a
   // reason when the instance must not get traffic. Set before serving.
-  void setHealthHook(std::function<bool(std::string* reason)> hook) { health_hook_ = std::move(hook); }
+  void setHealthHook(std::function<bool(std::string* reason)> hook) {
+    health_hook_ = std::move(hook);
+  }
 
  private:
   void handleApi(HttpRequest&& request, const std::vector<std::string>& segments,

@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 
 #include "api/lenient_json.h"
-
 #include "api/negotiation.h"
 #include "base/strings.h"
 
@@ -101,7 +100,8 @@ std::optional<QueueMessage> parseQueueMessage(std::string_view text) {
   out.lang = stringMember(message, "lang");
 
   std::string content_type;
-  if (const json::value* headers = message.if_contains("headers"); headers && headers->is_object()) {
+  if (const json::value* headers = message.if_contains("headers");
+      headers && headers->is_object()) {
     content_type = stringMember(headers->get_object(), "content-type");
   }
   if (isJsonContentType(content_type)) {

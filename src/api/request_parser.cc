@@ -1,12 +1,11 @@
 #include "api/request_parser.h"
 
-#include "api/lenient_json.h"
-
 #include <algorithm>
 #include <cctype>
 
 #include <boost/json.hpp>
 
+#include "api/lenient_json.h"
 #include "base/arguments.h"
 #include "base/json_writer.h"
 #include "base/strings.h"

@@ -18,8 +18,8 @@ std::vector<ResultLine> linesOf(const json::object& o, std::string_view key) {
   }
   for (const auto& item : v->get_array()) {
     const json::value* text = item.is_object() ? item.get_object().if_contains("text") : nullptr;
-    lines.push_back({text != nullptr && text->is_string() ? std::string(text->get_string()) : "",
-                     {}});
+    lines.push_back(
+        {text != nullptr && text->is_string() ? std::string(text->get_string()) : "", {}});
   }
   return lines;
 }

@@ -77,8 +77,8 @@ int routingUpdate(RoutingTable& table, const AdminCommandOptions& o, bool dry_ru
   if (strategy.type == RouteEntry::Type::Url && strategy.url_base.empty()) {
     return fail("url routing needs --url-base http://<front door>");
   }
-  auto diff = applyRoutingRows(table, o.env, routingRows(o.env, *compilers, strategy, isoNow()),
-                               dry_run);
+  auto diff =
+      applyRoutingRows(table, o.env, routingRows(o.env, *compilers, strategy, isoNow()), dry_run);
   if (!diff.ok()) {
     return fail(diff.status().message());
   }
@@ -131,8 +131,7 @@ int routing(const AdminCommandOptions& o, Backends& backends) {
     printDiff(*diff, o.dry_run);
     return 0;
   }
-  return fail("routing: unknown action " + o.action +
-              " (update, validate, lookup, status, clear)");
+  return fail("routing: unknown action " + o.action + " (update, validate, lookup, status, clear)");
 }
 
 int colour(const AdminCommandOptions& o, Backends& backends) {

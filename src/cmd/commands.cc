@@ -95,22 +95,24 @@ int runCommandLine(int argc, char** argv) {
       ->capture_default_str();
 
   RouterCommandOptions router;
-  CLI::App* router_cmd = app.add_subcommand("router", "serve the compile router of one environment");
+  CLI::App* router_cmd =
+      app.add_subcommand("router", "serve the compile router of one environment");
   addLinkOptions(router_cmd, &router.links);
   router_cmd->add_option("--env", router.env, "environment")->capture_default_str();
   router_cmd->add_option("--host", router.host, "address to listen on")->capture_default_str();
   router_cmd->add_option("--port", router.port, "port to listen on")->capture_default_str();
   router_cmd->add_option("--wait-seconds", router.wait_seconds, "how long a request waits")
       ->capture_default_str();
-  router_cmd->add_option("--backlog", router.backlog_limit,
-                         "queued jobs beyond which requests get 503")
+  router_cmd
+      ->add_option("--backlog", router.backlog_limit, "queued jobs beyond which requests get 503")
       ->capture_default_str();
   router_cmd->add_option("--admin-token", router.admin_token,
                          "token for /admin/clear-cache (or $CEX_ADMIN_TOKEN)");
   router_cmd->add_option("--lease-seconds", router.lease_seconds, "queue lease (ack wait)")
       ->capture_default_str();
-  router_cmd->add_option("--drain-seconds", router.drain_seconds,
-                         "time waiting requests get to finish on SIGTERM")
+  router_cmd
+      ->add_option("--drain-seconds", router.drain_seconds,
+                   "time waiting requests get to finish on SIGTERM")
       ->capture_default_str();
 
   WorkerCommandOptions worker;
@@ -131,8 +133,9 @@ int runCommandLine(int argc, char** argv) {
 
   AdminCommandOptions admin;
   CLI::App* admin_cmd = app.add_subcommand(
-      "admin", "manage routing and colours: admin routing update|validate|lookup|status|clear, "
-               "admin color get|set");
+      "admin",
+      "manage routing and colours: admin routing update|validate|lookup|status|clear, "
+      "admin color get|set");
   addLinkOptions(admin_cmd, &admin.links);
   admin_cmd->add_option("--db", admin.sqlite_path, "an embedded deployment's state database");
   admin_cmd->add_option("what", admin.what, "routing or color")->required();

@@ -51,8 +51,8 @@ Status LocalPipeline::start(Instance& instance, const std::string& state_dir) {
 
   routes_ = std::make_unique<RoutingTable>(backends_.kv);
   colours_ = std::make_unique<ActiveColours>(backends_.kv);
-  for (Status s : {fillRoutes(*routes_, instance.discovery.registry), routes_->watch(),
-                   colours_->watch()}) {
+  for (Status s :
+       {fillRoutes(*routes_, instance.discovery.registry), routes_->watch(), colours_->watch()}) {
     if (!s.isOk()) {
       return s;
     }
@@ -78,8 +78,8 @@ Status LocalPipeline::start(Instance& instance, const std::string& state_dir) {
   worker.consumers = instance.service->settings().slots;
   // In one process the hub passes results by value: no size needs a reference.
   worker.inline_result_limit = SIZE_MAX;
-  worker_ = std::make_unique<Worker>(worker, backends_.queue, backends_.blobs,
-                                     worker_events_.get(), instance.service.get(), cache_.get());
+  worker_ = std::make_unique<Worker>(worker, backends_.queue, backends_.blobs, worker_events_.get(),
+                                     instance.service.get(), cache_.get());
   worker_->start();
   return Status::ok();
 }
@@ -93,6 +93,8 @@ void LocalPipeline::stop(std::chrono::milliseconds drain) {
   }
 }
 
-LocalPipeline::~LocalPipeline() { stop(std::chrono::milliseconds(0)); }
+LocalPipeline::~LocalPipeline() {
+  stop(std::chrono::milliseconds(0));
+}
 
 }  // namespace cex

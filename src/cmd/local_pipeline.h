@@ -27,6 +27,7 @@ class LocalPipeline {
   ~LocalPipeline();
 
   CompileRouter& router() { return *router_; }
+
   // Stops taking work: waiting requests get `drain` to finish, then the workers stop.
   void stop(std::chrono::milliseconds drain);
 

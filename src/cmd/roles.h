@@ -50,10 +50,10 @@ struct AdminCommandOptions {
   std::string what;         // "routing" or "color"
   std::string action;       // update, lookup, status, validate, clear; get, set
   std::string env = "prod";
-  std::string from;         // instance URL for update/validate
-  std::string url_base;     // front door for url-routed environments
-  std::string type;         // queue or url; empty = the environment's default
-  std::string argument;     // compiler id (lookup) or colour (set)
+  std::string from;      // instance URL for update/validate
+  std::string url_base;  // front door for url-routed environments
+  std::string type;      // queue or url; empty = the environment's default
+  std::string argument;  // compiler id (lookup) or colour (set)
   bool dry_run = false;
 };
 

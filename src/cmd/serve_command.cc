@@ -65,17 +65,15 @@ int runServe(const ServeOptions& options) {
   http.body_limit = static_cast<size_t>(
       inst.properties.getInt("bodyParserLimit", static_cast<int64_t>(options.body_limit)));
   // Compiles take the router's path; everything else (listings, /healthcheck) is the API's.
-  auto server =
-      HttpServer::create(http, [api, router](HttpRequest&& request, Responder respond) {
-        bool compile = !request.path.starts_with("/healthcheck") &&
-                       !request.path.starts_with("/admin/") &&
-                       CompileRouter::handles(request.path);
-        if (compile) {
-          router->handle(std::move(request), std::move(respond));
-        } else {
-          api->handle(std::move(request), std::move(respond));
-        }
-      });
+  auto server = HttpServer::create(http, [api, router](HttpRequest&& request, Responder respond) {
+    bool compile = !request.path.starts_with("/healthcheck") &&
+                   !request.path.starts_with("/admin/") && CompileRouter::handles(request.path);
+    if (compile) {
+      router->handle(std::move(request), std::move(respond));
+    } else {
+      api->handle(std::move(request), std::move(respond));
+    }
+  });
   if (!server.ok()) {
     spdlog::critical("serve listen failed host={} port={} error=\"{}\"", options.host, options.port,
                      server.status().message());

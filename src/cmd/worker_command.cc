@@ -22,8 +22,8 @@ int runWorkerCommand(const WorkerCommandOptions& o) {
     return 1;
   }
   Instance& inst = **instance;
-  auto backends = connectBackends(o.links.nats_url, o.lease_seconds,
-                                  "cex-worker-" + o.env + "-" + o.colour);
+  auto backends =
+      connectBackends(o.links.nats_url, o.lease_seconds, "cex-worker-" + o.env + "-" + o.colour);
   if (!backends.ok()) {
     spdlog::critical("worker start failed error=\"{}\"", backends.status().message());
     return 1;
@@ -31,8 +31,8 @@ int runWorkerCommand(const WorkerCommandOptions& o) {
   auto cache = makeKvResultCache(backends->kv, std::chrono::hours(1));
   WebSocketClientOptions ws;
   ws.url = o.links.events_url;
-  auto events = EventsClient::createWebSocket(ws, [](const std::string&, std::string&&) {},
-                                              workerEventsOptions());
+  auto events = EventsClient::createWebSocket(
+      ws, [](const std::string&, std::string&&) {}, workerEventsOptions());
   if (!events.ok()) {
     spdlog::critical("worker start failed error=\"{}\"", events.status().message());
     return 1;
@@ -47,17 +47,17 @@ int runWorkerCommand(const WorkerCommandOptions& o) {
   inst.api.path_prefix = o.env;  // other environments forward to /<env>/api/...
   ApiHandler api(inst.api, inst.service.get());
   // The instance is healthy only while it can take jobs and deliver their results.
-  api.setHealthHook([&worker, events = events->get(), healthy = backends->healthy](
-                        std::string* reason) {
-    if (!events->connected()) {
-      *reason = "events gateway not connected";
-    } else if (!healthy()) {
-      *reason = "queue backend not connected";
-    } else if (!worker.consuming()) {
-      *reason = "not consuming";
-    }
-    return reason->empty();
-  });
+  api.setHealthHook(
+      [&worker, events = events->get(), healthy = backends->healthy](std::string* reason) {
+        if (!events->connected()) {
+          *reason = "events gateway not connected";
+        } else if (!healthy()) {
+          *reason = "queue backend not connected";
+        } else if (!worker.consuming()) {
+          *reason = "not consuming";
+        }
+        return reason->empty();
+      });
 
   HttpServerOptions http;
   http.host = o.host;

@@ -58,9 +58,9 @@ std::string newGuid() {
 // Headers that belong to one connection, never forwarded.
 bool hopByHop(std::string_view name) {
   static constexpr std::string_view kNames[] = {
-      "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-      "trailer",    "trailers",   "transfer-encoding",  "upgrade",             "host",
-      "content-length"};
+      "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+      "te",         "trailer",    "trailers",           "transfer-encoding",
+      "upgrade",    "host",       "content-length"};
   for (std::string_view n : kNames) {
     if (iequals(n, name)) {
       return true;
@@ -141,7 +141,9 @@ CompileRouter::CompileRouter(RouterOptions options, RouterLinks links)
                                            " s"));
       }) {}
 
-CompileRouter::~CompileRouter() { shutdown(std::chrono::milliseconds(0)); }
+CompileRouter::~CompileRouter() {
+  shutdown(std::chrono::milliseconds(0));
+}
 
 bool CompileRouter::handles(std::string_view path) {
   return path.starts_with("/healthcheck") || path.starts_with("/admin/") ||
@@ -159,7 +161,9 @@ void CompileRouter::addHeaders(HttpResponse* response) const {
 }
 
 EventsResultHandler CompileRouter::resultHandler() {
-  return [this](const std::string& guid, std::string&& json) { onResult(guid, std::move(json)); };
+  return [this](const std::string& guid, std::string&& json) {
+    onResult(guid, std::move(json));
+  };
 }
 
 void CompileRouter::handle(HttpRequest&& request, Responder respond) {
@@ -199,9 +203,8 @@ void CompileRouter::handle(HttpRequest&& request, Responder respond) {
 
 void CompileRouter::route(HttpRequest&& request, const Target& target, Responder respond) {
   static constexpr std::string_view kSystems[] = {"cmake", "cargo", "maven", "make"};
-  if (target.kind == "build" &&
-      std::find(std::begin(kSystems), std::end(kSystems), target.build_system) ==
-          std::end(kSystems)) {
+  if (target.kind == "build" && std::find(std::begin(kSystems), std::end(kSystems),
+                                          target.build_system) == std::end(kSystems)) {
     respond(jsonError(404, "Unknown build system '" + target.build_system + "'"));
     return;
   }
@@ -216,8 +219,8 @@ void CompileRouter::route(HttpRequest&& request, const Target& target, Responder
     return;
   }
   if (!parsed.request) {
-    respond(makeResponse(parsed.error.status, parsed.error.content_type.c_str(),
-                         parsed.error.body));
+    respond(
+        makeResponse(parsed.error.status, parsed.error.content_type.c_str(), parsed.error.body));
     return;
   }
 
@@ -234,9 +237,9 @@ void CompileRouter::route(HttpRequest&& request, const Target& target, Responder
   Pending pending{std::move(respond), prefersJson(request.header("Accept").value_or("")),
                   parsed.request->filter_ansi};
   std::string colour = links_.colours->colour(target.env);
-  std::string cache_key = fmt::format(
-      "{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", target.env, colour, target.compiler_id,
-      target.build_system, json_body, request.query, request.body);
+  std::string cache_key =
+      fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", target.env, colour, target.compiler_id,
+                  target.build_system, json_body, request.query, request.body);
   if (parsed.request->bypass_cache == 0) {
     if (std::optional<std::string> hit = links_.cache->get(cache_key)) {
       respondResult(std::move(pending), std::move(*hit), true);
@@ -256,9 +259,9 @@ void CompileRouter::route(HttpRequest&& request, const Target& target, Responder
 void CompileRouter::forward(HttpRequest&& request, const RouteEntry& entry, const Target& target,
                             Responder respond) {
   std::string url = target.kind == "compile" ? entry.compile_url
-                    : target.kind == "cmake" ? entry.cmake_url
-                                             : replaceAll(entry.build_url, "{system}",
-                                                          target.build_system);
+                    : target.kind == "cmake"
+                        ? entry.cmake_url
+                        : replaceAll(entry.build_url, "{system}", target.build_system);
   if (url.empty()) {
     respond(jsonError(502, "no " + target.kind + " URL for this compiler"));
     return;
@@ -273,23 +276,23 @@ void CompileRouter::forward(HttpRequest&& request, const RouteEntry& entry, cons
   }
   out.body = std::move(request.body);
   out.timeout = options_.wait_timeout;
-  links_.http->request(std::move(out), [respond = std::move(respond),
-                                        url](Result<HttpClientResponse>&& r) {
-    if (!r.ok()) {
-      spdlog::warn("router forward failed url={} error=\"{}\"", url, r.status().message());
-      respond(jsonError(502, "forwarding failed: " + r.status().message()));
-      return;
-    }
-    HttpResponse response;
-    response.status = r->status;
-    for (auto& h : r->headers) {
-      if (!hopByHop(h.name)) {
-        response.headers.push_back(std::move(h));
-      }
-    }
-    response.body = std::move(r->body);
-    respond(std::move(response));
-  });
+  links_.http->request(
+      std::move(out), [respond = std::move(respond), url](Result<HttpClientResponse>&& r) {
+        if (!r.ok()) {
+          spdlog::warn("router forward failed url={} error=\"{}\"", url, r.status().message());
+          respond(jsonError(502, "forwarding failed: " + r.status().message()));
+          return;
+        }
+        HttpResponse response;
+        response.status = r->status;
+        for (auto& h : r->headers) {
+          if (!hopByHop(h.name)) {
+            response.headers.push_back(std::move(h));
+          }
+        }
+        response.body = std::move(r->body);
+        respond(std::move(response));
+      });
 }
 
 void CompileRouter::enqueue(HttpRequest&& request, const Target& target, std::string queue,
@@ -297,8 +300,8 @@ void CompileRouter::enqueue(HttpRequest&& request, const Target& target, std::st
   std::string guid = newGuid();
   auto deadline_steady = Clock::now() + options_.wait_timeout;
   auto deadline_wall = std::chrono::system_clock::now() + options_.wait_timeout;
-  std::string message = buildQueueMessage(
-      {guid, target.compiler_id, target.build_system, cache_key, &request});
+  std::string message =
+      buildQueueMessage({guid, target.compiler_id, target.build_system, cache_key, &request});
   pending_.add(guid, std::move(pending), deadline_steady);
 
   // Subscribe first and enqueue only once the hub confirmed, so no result can be missed.

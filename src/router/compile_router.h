@@ -42,7 +42,9 @@ struct RouterLinks {
   SharedResultCache* cache = nullptr;
   HttpClient* http = nullptr;
   EventsClient* events = nullptr;  // set once the client exists (see resultHandler)
-  std::function<bool()> backend_healthy = [] { return true; };
+  std::function<bool()> backend_healthy = [] {
+    return true;
+  };
 };
 
 // The compile router: for `POST [/<env>]/api/compiler/<id>/{compile,cmake,build/<system>}` it
@@ -60,6 +62,7 @@ class CompileRouter {
 
   // The handler to give the events client: results for waited-on guids come in here.
   EventsResultHandler resultHandler();
+
   void setEventsClient(EventsClient* events) { links_.events = events; }
 
   void handle(HttpRequest&& request, Responder respond);
@@ -71,6 +74,7 @@ class CompileRouter {
 
  private:
   struct Target;
+
   struct Pending {
     Responder respond;
     bool json = true;
@@ -94,8 +98,8 @@ class CompileRouter {
   PendingRequests<Pending> pending_;
   std::mutex stats_mu_;
   std::string stats_queue_;
-  QueueStats stats_;                                       // guarded by stats_mu_
-  std::chrono::steady_clock::time_point stats_at_;         // guarded by stats_mu_
+  QueueStats stats_;                                // guarded by stats_mu_
+  std::chrono::steady_clock::time_point stats_at_;  // guarded by stats_mu_
   std::atomic<bool> stopping_{false};
 };
 

@@ -107,9 +107,9 @@ class PendingRequests {
   TimeoutFn on_timeout_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::unordered_map<std::string, Entry> entries_;              // guarded by mu_
-  std::multimap<Clock::time_point, std::string> deadlines_;     // guarded by mu_
-  bool stopping_ = false;                                       // guarded by mu_
+  std::unordered_map<std::string, Entry> entries_;           // guarded by mu_
+  std::multimap<Clock::time_point, std::string> deadlines_;  // guarded by mu_
+  bool stopping_ = false;                                    // guarded by mu_
   std::thread timer_;
 };
 

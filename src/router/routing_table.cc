@@ -78,16 +78,16 @@ Status RoutingTable::watch() {
   if (Status s = kv_->ensureBucket(kBucket, std::chrono::milliseconds(0)); !s.isOk()) {
     return s;
   }
-  auto watch = kv_->watch(kBucket, "", [this](const std::string& key,
-                                              const std::optional<std::string>& value) {
-    std::lock_guard lock(mu_);
-    std::optional<RouteEntry> entry = value ? RouteEntry::fromJson(*value) : std::nullopt;
-    if (entry) {
-      cache_[key] = std::move(*entry);
-    } else {
-      cache_.erase(key);
-    }
-  });
+  auto watch = kv_->watch(
+      kBucket, "", [this](const std::string& key, const std::optional<std::string>& value) {
+        std::lock_guard lock(mu_);
+        std::optional<RouteEntry> entry = value ? RouteEntry::fromJson(*value) : std::nullopt;
+        if (entry) {
+          cache_[key] = std::move(*entry);
+        } else {
+          cache_.erase(key);
+        }
+      });
   if (!watch.ok()) {
     return watch.status();
   }
@@ -99,8 +99,7 @@ Status RoutingTable::watch() {
   return Status::ok();
 }
 
-std::optional<RouteEntry> RoutingTable::lookup(std::string_view env,
-                                               std::string_view compiler_id) {
+std::optional<RouteEntry> RoutingTable::lookup(std::string_view env, std::string_view compiler_id) {
   std::string k = key(env, compiler_id);
   if (watch_) {
     std::lock_guard lock(mu_);
@@ -126,7 +125,9 @@ Status RoutingTable::erase(std::string_view env, std::string_view compiler_id) {
   return kv_->erase(kBucket, key(env, compiler_id));
 }
 
-Status RoutingTable::eraseKey(std::string_view key) { return kv_->erase(kBucket, key); }
+Status RoutingTable::eraseKey(std::string_view key) {
+  return kv_->erase(kBucket, key);
+}
 
 Result<std::vector<std::pair<std::string, RouteEntry>>> RoutingTable::list(std::string_view env) {
   if (Status s = kv_->ensureBucket(kBucket, std::chrono::milliseconds(0)); !s.isOk()) {
@@ -149,18 +150,18 @@ Status ActiveColours::watch() {
   if (Status s = kv_->ensureBucket(kBucket, std::chrono::milliseconds(0)); !s.isOk()) {
     return s;
   }
-  auto watch = kv_->watch(kBucket, "", [this](const std::string& key,
-                                              const std::optional<std::string>& value) {
-    constexpr std::string_view kSuffix = ".active-color";
-    if (!key.ends_with(kSuffix) || !value || (*value != "blue" && *value != "green")) {
-      return;  // A deletion or a bad value keeps the colour known last.
-    }
-    std::string env = key.substr(0, key.size() - kSuffix.size());
-    std::lock_guard lock(mu_);
-    colours_[env] = *value;
-    ++changes_;
-    spdlog::info("colour active env={} colour={}", env, *value);
-  });
+  auto watch = kv_->watch(
+      kBucket, "", [this](const std::string& key, const std::optional<std::string>& value) {
+        constexpr std::string_view kSuffix = ".active-color";
+        if (!key.ends_with(kSuffix) || !value || (*value != "blue" && *value != "green")) {
+          return;  // A deletion or a bad value keeps the colour known last.
+        }
+        std::string env = key.substr(0, key.size() - kSuffix.size());
+        std::lock_guard lock(mu_);
+        colours_[env] = *value;
+        ++changes_;
+        spdlog::info("colour active env={} colour={}", env, *value);
+      });
   if (!watch.ok()) {
     return watch.status();
   }

@@ -22,9 +22,9 @@ struct RouteEntry {
   std::string queue_name;  // the environment's queue, without colour ("prod")
   std::string compile_url;
   std::string cmake_url;
-  std::string build_url;   // with "{system}" standing for the build system
+  std::string build_url;  // with "{system}" standing for the build system
   std::string environment;
-  std::string updated;     // ISO-8601 UTC
+  std::string updated;  // ISO-8601 UTC
 
   std::string toJson() const;
   static std::optional<RouteEntry> fromJson(std::string_view json);
@@ -81,7 +81,7 @@ class ActiveColours {
   std::shared_ptr<KeyValueStore> kv_;
   mutable std::mutex mu_;
   std::map<std::string, std::string, std::less<>> colours_;  // guarded by mu_
-  uint64_t changes_ = 0;                                      // guarded by mu_
+  uint64_t changes_ = 0;                                     // guarded by mu_
   std::unique_ptr<KeyWatch> watch_;
 };
 

@@ -66,8 +66,8 @@ std::string str(const json::object& o, std::string_view key) {
 RoutingStrategy defaultStrategy(std::string_view env, std::string_view url_base) {
   RoutingStrategy s;
   s.url_base = std::string(url_base);
-  bool queued = env == "prod" || env == "beta" || env == "staging" || env == "local" ||
-                url_base.empty();
+  bool queued =
+      env == "prod" || env == "beta" || env == "staging" || env == "local" || url_base.empty();
   s.type = queued ? RouteEntry::Type::Queue : RouteEntry::Type::Url;
   return s;
 }
@@ -96,8 +96,7 @@ std::map<std::string, RouteEntry> routingRows(std::string_view env,
 }
 
 Result<RoutingDiff> applyRoutingRows(RoutingTable& table, std::string_view env,
-                                     const std::map<std::string, RouteEntry>& rows,
-                                     bool dry_run) {
+                                     const std::map<std::string, RouteEntry>& rows, bool dry_run) {
   auto existing = table.list(env);
   if (!existing.ok()) {
     return existing.status();

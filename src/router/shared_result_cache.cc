@@ -131,10 +131,12 @@ class LayeredResultCache : public SharedResultCache {
 
  private:
   using Clock = std::chrono::steady_clock;
+
   struct Entry {
     Clock::time_point stored;
     std::string json;
   };
+
   using Near = ByteLruCache<Entry>;
 
   static void remember(Near& near, const Hash128& h, std::string_view json) {
@@ -167,8 +169,8 @@ std::unique_ptr<SharedResultCache> makeMemoryResultCache(size_t max_bytes) {
 }
 
 std::unique_ptr<SharedResultCache> makeKvResultCache(std::shared_ptr<KeyValueStore> kv,
-                                                      std::chrono::milliseconds ttl,
-                                                      size_t max_value_bytes) {
+                                                     std::chrono::milliseconds ttl,
+                                                     size_t max_value_bytes) {
   return std::make_unique<KvResultCache>(std::move(kv), ttl, max_value_bytes);
 }
 

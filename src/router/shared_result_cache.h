@@ -27,14 +27,14 @@ std::unique_ptr<SharedResultCache> makeMemoryResultCache(size_t max_bytes);
 // In a key-value bucket with a TTL, shared by every router and worker of a deployment.
 // Results over `max_value_bytes` are not stored.
 std::unique_ptr<SharedResultCache> makeKvResultCache(std::shared_ptr<KeyValueStore> kv,
-                                                      std::chrono::milliseconds ttl,
-                                                      size_t max_value_bytes = 256 * 1024);
+                                                     std::chrono::milliseconds ttl,
+                                                     size_t max_value_bytes = 256 * 1024);
 
 // `shared` with a near copy in this process (up to `near_bytes`, each entry trusted for
 // `near_ttl`), so that a router's repeated hits do not each cost a round trip to the store.
 // clear() empties both; another router's near copies live on for at most `near_ttl`.
-std::unique_ptr<SharedResultCache> makeLayeredResultCache(size_t near_bytes,
-                                                          std::chrono::milliseconds near_ttl,
-                                                          std::unique_ptr<SharedResultCache> shared);
+std::unique_ptr<SharedResultCache> makeLayeredResultCache(
+    size_t near_bytes, std::chrono::milliseconds near_ttl,
+    std::unique_ptr<SharedResultCache> shared);
 
 }  // namespace cex

@@ -94,7 +94,9 @@ Worker::Worker(WorkerOptions options, std::shared_ptr<WorkQueue> queue,
       service_(service),
       cache_(cache) {}
 
-Worker::~Worker() { stop(std::chrono::milliseconds(0)); }
+Worker::~Worker() {
+  stop(std::chrono::milliseconds(0));
+}
 
 void Worker::start() {
   started_ = true;
@@ -177,9 +179,11 @@ void Worker::process(std::shared_ptr<JobLease> owned) {
     auto late = std::chrono::duration_cast<std::chrono::seconds>(now - job.deadline).count();
     spdlog::info("worker job expired guid={} late_s={}", job.id, late);
     lease.ack();
-    publish(job.id, withGuid(job.id, errorResultJson(fmt::format(
-                                         "Compilation skipped: the client stopped waiting {} s "
-                                         "before a worker was free", late))),
+    publish(job.id,
+            withGuid(job.id, errorResultJson(
+                                 fmt::format("Compilation skipped: the client stopped waiting {} s "
+                                             "before a worker was free",
+                                             late))),
             [](bool) {});
     finished(&WorkerStats::expired);
     return;
@@ -187,9 +191,11 @@ void Worker::process(std::shared_ptr<JobLease> owned) {
   if (job.delivery >= options_.max_deliveries) {
     spdlog::warn("worker job given up guid={} deliveries={}", job.id, job.delivery);
     lease.terminate();
-    publish(job.id, withGuid(job.id, errorResultJson(fmt::format(
-                                         "Compilation failed: {} workers took the job and none "
-                                         "finished it", job.delivery - 1))),
+    publish(job.id,
+            withGuid(job.id, errorResultJson(
+                                 fmt::format("Compilation failed: {} workers took the job and none "
+                                             "finished it",
+                                             job.delivery - 1))),
             [](bool) {});
     finished(&WorkerStats::given_up);
     return;
@@ -225,10 +231,11 @@ void Worker::settle(JobLease& lease, bool acked, std::chrono::steady_clock::time
   } else {
     lease.nak();  // Nobody confirmed the result while the client still waits: deliver again.
   }
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started).count();
-  spdlog::info("worker job done guid={} queue={} delivery={} acked={} ms={}", job.id,
-               queueName(), job.delivery, acked, ms);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
+                .count();
+  spdlog::info("worker job done guid={} queue={} delivery={} acked={} ms={}", job.id, queueName(),
+               job.delivery, acked, ms);
   {
     std::lock_guard lock(mu_);
     --stats_.awaiting_ack;
@@ -239,20 +246,19 @@ void Worker::settle(JobLease& lease, bool acked, std::chrono::steady_clock::time
 
 std::string Worker::compileJob(const Job& job, std::string* cache_key) {
   Result<std::string> payload = resolveResultReference(*blobs_, job.payload);
-  std::optional<QueueMessage> message =
-      payload.ok() ? parseQueueMessage(*payload) : std::nullopt;
+  std::optional<QueueMessage> message = payload.ok() ? parseQueueMessage(*payload) : std::nullopt;
   if (!message) {
-    return withGuid(job.id, errorResultJson("Internal error: the queued request could not be read"));
+    return withGuid(job.id,
+                    errorResultJson("Internal error: the queued request could not be read"));
   }
-  const CompilerInfo* compiler =
-      service_->registry().find(message->compiler_id, message->lang);
+  const CompilerInfo* compiler = service_->registry().find(message->compiler_id, message->lang);
   if (compiler == nullptr) {
     return withGuid(job.id, errorResultJson("Compiler with ID " + message->compiler_id +
-                                        " not found for language " + message->lang));
+                                            " not found for language " + message->lang));
   }
   if (!message->build_system.empty()) {
     return withGuid(job.id, errorResultJson("Builds with " + message->build_system +
-                                        " are not available on this instance"));
+                                            " are not available on this instance"));
   }
   if (!message->parsed.request) {
     return withGuid(job.id, errorResultJson(message->parsed.error.body));
@@ -278,14 +284,13 @@ void Worker::publish(const std::string& guid, std::string json,
   }
   // A subscriber acknowledges within milliseconds; only an events link that is reconnecting
   // makes it wait, and the events client ends every publish after its publish deadline.
-  events_->publish(guid, std::move(frame).value(),
-                   [guid, on_done = std::move(on_done)](const Status& s) {
-                     if (!s.isOk()) {
-                       spdlog::warn("worker result unacknowledged guid={} error=\"{}\"", guid,
-                                    s.message());
-                     }
-                     on_done(s.isOk());
-                   });
+  events_->publish(
+      guid, std::move(frame).value(), [guid, on_done = std::move(on_done)](const Status& s) {
+        if (!s.isOk()) {
+          spdlog::warn("worker result unacknowledged guid={} error=\"{}\"", guid, s.message());
+        }
+        on_done(s.isOk());
+      });
 }
 
 }  // namespace cex

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,8 +35,8 @@ struct WorkerStats {
   uint64_t given_up = 0;     // delivered too often
   uint64_t unacked = 0;      // published, but no subscriber acknowledged in time
   uint64_t handed_back = 0;  // returned to the queue on shutdown
-  int busy = 0;          // jobs being compiled
-  int awaiting_ack = 0;  // results published, waiting for their subscriber's ack
+  int busy = 0;              // jobs being compiled
+  int awaiting_ack = 0;      // results published, waiting for their subscriber's ack
 };
 
 // A compile instance consuming its environment's queue for its colour: each consumer leases a
@@ -57,7 +57,9 @@ class Worker {
   void stop(std::chrono::milliseconds drain);
 
   std::string queueName() const { return options_.env + "-" + options_.colour; }
+
   WorkerStats stats() const;
+
   bool consuming() const { return started_ && !stopping_; }
 
  private:
@@ -83,7 +85,7 @@ class Worker {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> abandon_{false};  // drain over: hand jobs back instead of finishing
   mutable std::mutex mu_;
-  WorkerStats stats_;  // guarded by mu_
+  WorkerStats stats_;                // guarded by mu_
   std::condition_variable settled_;  // a result was acknowledged or gave up
 };
 

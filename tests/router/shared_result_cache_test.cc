@@ -27,15 +27,19 @@ std::shared_ptr<KeyValueStore> embeddedKv() {
 class CountingCache : public SharedResultCache {
  public:
   CountingCache() : inner_(makeMemoryResultCache(1 << 20)) {}
+
   std::optional<std::string> get(const std::string& key) override {
     ++gets;
     return inner_->get(key);
   }
+
   void put(const std::string& key, std::string_view json) override { inner_->put(key, json); }
+
   void clear() override {
     ++clears;
     inner_->clear();
   }
+
   std::atomic<int> gets{0};
   std::atomic<int> clears{0};
 
