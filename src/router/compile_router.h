@@ -51,7 +51,9 @@ struct RouterLinks {
 // answers from the shared result cache, or looks up where the compiler lives and either
 // forwards the request by HTTP to another environment or puts it on the active colour's queue
 // and waits for the result through the events hub. Also serves /healthcheck and
-// /admin/clear-cache. Thread-safe; never blocks a network thread.
+// /admin/clear-cache. Thread-safe. A network thread waits
+// only on a shared-cache lookup that the near copy missed and on a refresh of the queue's
+// length (at most every 250 ms); enqueueing and waiting happen elsewhere.
 class CompileRouter {
  public:
   CompileRouter(RouterOptions options, RouterLinks links);

@@ -5,6 +5,7 @@ reach the client exactly once, whatever dies or restarts on the way."""
 import asyncio
 import json
 import os
+import signal
 import threading
 import time
 import unittest
@@ -302,6 +303,43 @@ class WorkerKilledTest(unittest.TestCase):
             done = done_lines([first, second])
             self.assertEqual(len(done), 1, done)
             self.assertIn("delivery=2", done[0])
+
+
+class WorkerDrainTest(unittest.TestCase):
+    def test_sigterm_finishes_the_job_in_flight_then_exits(self):
+        with Cluster() as c:
+            events = c.events()
+            worker = c.worker(events, extra=["--consumers", "1", "--drain-seconds", "30"])
+            route_queue(c, worker)
+            router = c.router(events)
+            threads, results = in_threads(lambda: router.compile_json(COMPILER, slow_request()),
+                                          [()])
+            time.sleep(1.0)  # compiling now
+            worker.proc.send_signal(signal.SIGTERM)
+            join_all(threads)
+            self.assertEqual(results[0].status, 200, results[0].body[:300])
+            self.assertEqual(results[0].json()["code"], 0)
+            self.assertEqual(worker.proc.wait(30), 0)
+            self.assertEqual(len(done_lines([worker])), 1)
+
+    def test_past_the_drain_window_the_job_goes_to_another_worker(self):
+        with Cluster() as c:
+            events = c.events()
+            first = c.worker(events, extra=["--consumers", "1", "--drain-seconds", "0"])
+            route_queue(c, first)
+            router = c.router(events)
+            threads, results = in_threads(lambda: router.compile_json(COMPILER, slow_request()),
+                                          [()])
+            time.sleep(1.0)
+            second = c.worker(events, extra=["--consumers", "1"])
+            first.proc.send_signal(signal.SIGTERM)
+            join_all(threads)
+            self.assertEqual(results[0].status, 200, results[0].body[:300])
+            self.assertEqual(results[0].json()["code"], 0)
+            self.assertEqual(first.proc.wait(30), 0)
+            self.assertTrue(wait_until(lambda: done_lines([second]), 5))
+            self.assertEqual(done_lines([first]), [])
+            self.assertIn("delivery=2", done_lines([second])[0])
 
 
 class GatewayRestartTest(unittest.TestCase):
