@@ -172,6 +172,43 @@ class PipelineTest(unittest.TestCase):
         self.assertEqual(r.status, 403)
 
 
+class AdminTest(unittest.TestCase):
+    def test_routing_update_validate_status_lookup_clear(self):
+        with Cluster() as c:
+            events = c.events()
+            worker = c.worker(events)
+            source = f"http://127.0.0.1:{worker.port}"
+            ids = [x["id"] for x in worker.get_json("/api/compilers?fields=id")]
+
+            dry = c.admin("routing", "update", "--env", "beta", "--from", source, "--dry-run")
+            self.assertIn(f"would add {len(ids)},", dry.stdout)
+            self.assertEqual(c.admin("routing", "validate", "--env", "beta", "--from", source,
+                                     check=False).returncode, 3)
+            c.admin("routing", "update", "--env", "beta", "--from", source)
+            self.assertEqual(c.admin("routing", "validate", "--env", "beta", "--from", source,
+                                     check=False).returncode, 0)
+            again = c.admin("routing", "update", "--env", "beta", "--from", source)
+            self.assertIn(f"unchanged {len(ids)}", again.stdout)
+
+            row = json.loads(c.admin("routing", "lookup", COMPILER, "--env", "beta").stdout)
+            self.assertEqual((row["type"], row["queueName"]), ("queue", "beta"))
+            status = c.admin("routing", "status", "--env", "all").stdout
+            self.assertIn(f"beta\tqueue beta\t{len(ids)}", status)
+            self.assertNotEqual(c.admin("routing", "lookup", "nope", "--env", "beta",
+                                        check=False).returncode, 0)
+
+            cleared = c.admin("routing", "clear", "--env", "beta")
+            self.assertIn(f"remove {len(ids)}", cleared.stdout)
+            self.assertNotEqual(c.admin("routing", "lookup", COMPILER, "--env", "beta",
+                                        check=False).returncode, 0)
+
+            self.assertEqual(c.admin("color", "get", "--env", "beta").stdout.strip(), "blue")
+            c.admin("color", "set", "green", "--env", "beta")
+            self.assertEqual(c.admin("color", "get", "--env", "beta").stdout.strip(), "green")
+            self.assertNotEqual(c.admin("color", "set", "purple", "--env", "beta",
+                                        check=False).returncode, 0)
+
+
 class EventsAbuseTest(unittest.TestCase):
     """Bad peers on the events gateway do no harm to the compiles going through it."""
 
