@@ -202,11 +202,10 @@ void Worker::process(std::shared_ptr<JobLease> owned) {
   }
 
   auto started = std::chrono::steady_clock::now();
-  std::string cache_key;
   std::string result;
   {
     LeaseKeeper keeper(lease, std::chrono::milliseconds(5000));
-    result = compileJob(job, &cache_key);
+    result = compileJob(job);
   }
   if (abandon_) {
     lease.nak();  // Shutting down past the drain window: let another worker answer.
@@ -244,7 +243,7 @@ void Worker::settle(JobLease& lease, bool acked, std::chrono::steady_clock::time
   settled_.notify_all();
 }
 
-std::string Worker::compileJob(const Job& job, std::string* cache_key) {
+std::string Worker::compileJob(const Job& job) {
   Result<std::string> payload = resolveResultReference(*blobs_, job.payload);
   std::optional<QueueMessage> message = payload.ok() ? parseQueueMessage(*payload) : std::nullopt;
   if (!message) {
@@ -269,7 +268,6 @@ std::string Worker::compileJob(const Job& job, std::string* cache_key) {
   if (!message->cache_key.empty() && cacheable(outcome)) {
     cache_->put(message->cache_key, json);
   }
-  *cache_key = message->cache_key;
   return withGuid(job.id, json);
 }
 

@@ -70,7 +70,7 @@ class Worker {
   // Acks the job once its result was acknowledged (or its client stopped waiting); hands it
   // back otherwise.
   void settle(JobLease& lease, bool acked, std::chrono::steady_clock::time_point started);
-  std::string compileJob(const Job& job, std::string* cache_key);
+  std::string compileJob(const Job& job);
   // Publishes a result; on_done(acked) runs once, on the events client's thread.
   void publish(const std::string& guid, std::string json, std::function<void(bool acked)> on_done);
 
