@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <future>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -102,6 +103,15 @@ Result<std::unique_ptr<Instance>> buildInstance(const InstanceOptions& options) 
   }
   instance->properties = std::move(properties).value();
 
+  CompileSettings settings = compileSettings(instance->properties, options);
+  if (Status s = makeDirectories(settings.temp_root); !s.isOk()) {
+    return s;
+  }
+  // The sandbox checks itself by running a trial process: that overlaps with discovery.
+  auto pending_runner = std::async(std::launch::async, [&options, &instance] {
+    return makeProcessRunner(options.sandbox, sandboxConfig(instance->properties));
+  });
+
   DiscoveryOptions discovery;
   discovery.cache_dir = options.cache_dir.empty() ? defaultCacheDir() : options.cache_dir;
   discovery.config_dir = options.config_dir;
@@ -111,16 +121,11 @@ Result<std::unique_ptr<Instance>> buildInstance(const InstanceOptions& options) 
     spdlog::warn("cache dir unusable path={} error=\"{}\"", discovery.cache_dir, s.message());
   }
   auto report = discoverCompilers(discovery);
+  auto runner = pending_runner.get();
   if (!report.ok()) {
     return report.status();
   }
   instance->discovery = std::move(report).value();
-
-  CompileSettings settings = compileSettings(instance->properties, options);
-  if (Status s = makeDirectories(settings.temp_root); !s.isOk()) {
-    return s;
-  }
-  auto runner = makeProcessRunner(options.sandbox, sandboxConfig(instance->properties));
   if (!runner.ok()) {
     return Status::unavailable("sandbox " + options.sandbox +
                                " cannot run here: " + runner.status().message() +
