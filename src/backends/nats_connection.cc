@@ -86,6 +86,7 @@ struct NatsConnection::Events {
   mutable std::condition_variable changed;
   bool up = false;       // guarded by mu
   bool closed = false;   // guarded by mu
+  bool closing = false;  // guarded by mu; set when cex closes the connection itself
   uint64_t session = 0;  // guarded by mu
 
   void set(bool now_up, bool now_closed, bool new_session) {
@@ -109,7 +110,16 @@ void onConnected(natsConnection*, void* closure) {
 
 void onDisconnected(natsConnection*, void* closure) {
   auto* events = static_cast<NatsConnection::Events*>(closure);
-  spdlog::warn("nats disconnected url={}", events->url);
+  bool closing = false;
+  {
+    std::lock_guard lock(events->mu);
+    closing = events->closing;
+  }
+  if (closing) {
+    spdlog::debug("nats disconnected url={} reason=closed", events->url);
+  } else {
+    spdlog::warn("nats disconnected url={}", events->url);
+  }
   events->set(false, false, false);
 }
 
@@ -201,6 +211,10 @@ NatsConnection::~NatsConnection() {
   jsCtx_Destroy(js_);
   if (nc_ == nullptr) {
     return;
+  }
+  {
+    std::lock_guard lock(events_->mu);
+    events_->closing = true;
   }
   natsConnection_Close(nc_);
 

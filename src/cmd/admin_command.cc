@@ -113,11 +113,17 @@ int routing(const AdminCommandOptions& o, Backends& backends) {
     return routingUpdate(table, o, o.dry_run || o.action == "validate");
   }
   if (o.action == "lookup") {
-    auto entry = table.lookup(o.env, o.argument);
-    if (!entry) {
+    if (o.argument.empty()) {
+      return fail("routing lookup needs a compiler id: cex admin routing lookup <id> --env E");
+    }
+    auto entry = table.read(o.env, o.argument);
+    if (!entry.ok()) {
+      return fail(entry.status().message());
+    }
+    if (!*entry) {
       return fail("no route for " + o.env + "#" + o.argument);
     }
-    std::printf("%s\n", entry->toJson().c_str());
+    std::printf("%s\n", (*entry)->toJson().c_str());
     return 0;
   }
   if (o.action == "status") {
@@ -137,7 +143,11 @@ int routing(const AdminCommandOptions& o, Backends& backends) {
 int colour(const AdminCommandOptions& o, Backends& backends) {
   ActiveColours colours(backends.kv);
   if (o.action == "get") {
-    std::printf("%s\n", colours.colour(o.env).c_str());
+    auto current = colours.read(o.env);
+    if (!current.ok()) {
+      return fail(current.status().message());
+    }
+    std::printf("%s\n", current->c_str());
     return 0;
   }
   if (o.action == "set") {

@@ -99,6 +99,15 @@ Status RoutingTable::watch() {
   return Status::ok();
 }
 
+Result<std::optional<RouteEntry>> RoutingTable::read(std::string_view env,
+                                                     std::string_view compiler_id) {
+  auto value = kv_->get(kBucket, key(env, compiler_id));
+  if (!value.ok()) {
+    return value.status();
+  }
+  return *value ? RouteEntry::fromJson(**value) : std::nullopt;
+}
+
 std::optional<RouteEntry> RoutingTable::lookup(std::string_view env, std::string_view compiler_id) {
   std::string k = key(env, compiler_id);
   if (watch_) {
@@ -187,6 +196,17 @@ std::string ActiveColours::colour(std::string_view env) {
   std::lock_guard lock(mu_);
   auto it = colours_.find(env);
   return it != colours_.end() ? it->second : "blue";
+}
+
+Result<std::string> ActiveColours::read(std::string_view env) {
+  auto value = kv_->get(kBucket, key(env));
+  if (!value.ok()) {
+    return value.status();
+  }
+  if (*value && (**value == "blue" || **value == "green")) {
+    return **value;
+  }
+  return std::string("blue");
 }
 
 Status ActiveColours::set(std::string_view env, std::string_view colour) {

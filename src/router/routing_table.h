@@ -42,6 +42,9 @@ class RoutingTable {
   // Starts watching the bucket (for routers); without it, lookups read the store directly.
   Status watch();
   std::optional<RouteEntry> lookup(std::string_view env, std::string_view compiler_id);
+  // Reads the row from the store itself, failing when the store cannot be reached (for tools
+  // that must not mistake an outage for a missing row).
+  Result<std::optional<RouteEntry>> read(std::string_view env, std::string_view compiler_id);
   Status put(std::string_view env, std::string_view compiler_id, const RouteEntry& entry);
   Status erase(std::string_view env, std::string_view compiler_id);
   // Removes a row by its bucket key (as list() returns it).
@@ -71,6 +74,8 @@ class ActiveColours {
 
   Status watch();
   std::string colour(std::string_view env);
+  // Reads the colour from the store itself, failing when the store cannot be reached.
+  Result<std::string> read(std::string_view env);
   Status set(std::string_view env, std::string_view colour);
   // How many changes the watch has seen, for tests and health.
   uint64_t changes() const;

@@ -6,13 +6,14 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 import unittest
 import uuid
 
 from cexcluster import Cluster, free_port
-from cexlib import asm_texts, wait_until
+from cexlib import CEX_BIN, asm_texts, wait_until
 
 COMPILER = "g122"
 SQUARE = "int square(int x) { return x * x; }\n"
@@ -207,6 +208,17 @@ class AdminTest(unittest.TestCase):
             self.assertEqual(c.admin("color", "get", "--env", "beta").stdout.strip(), "green")
             self.assertNotEqual(c.admin("color", "set", "purple", "--env", "beta",
                                         check=False).returncode, 0)
+
+
+    def test_reads_fail_when_nats_is_unreachable(self):
+        nowhere = f"nats://127.0.0.1:{free_port()}"
+        for args in (["color", "get", "--env", "prod"],
+                     ["routing", "lookup", COMPILER, "--env", "prod"]):
+            proc = subprocess.run([CEX_BIN, "admin", "--nats", nowhere] + args,
+                                  capture_output=True, text=True, timeout=60)
+            self.assertEqual(proc.returncode, 1, args)
+            self.assertEqual(proc.stdout, "")
+            self.assertIn("not connected", proc.stderr)
 
 
 class EventsAbuseTest(unittest.TestCase):
