@@ -24,7 +24,9 @@ configure:
 build: deps configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Only the executable: the tests and benchmarks are built by `make test` and `make build`.
+run: deps configure
+	@cmake --build $(BUILD) --target cex -j $(JOBS)
 	./$(BUILD)/cex serve $(ARGS)
 
 test: test-deps configure
