@@ -66,6 +66,16 @@ std::optional<std::string> HttpRequest::queryParam(std::string_view name) const 
   return found;
 }
 
+HttpResponse HttpResponse::make(int status, const char* content_type, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  if (content_type != nullptr) {
+    r.setHeader("Content-Type", content_type);
+  }
+  r.body = std::move(body);
+  return r;
+}
+
 void HttpResponse::setHeader(std::string_view name, std::string_view value) {
   for (HttpHeader& h : headers) {
     if (iequals(h.name, name)) {

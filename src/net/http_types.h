@@ -35,6 +35,9 @@ struct HttpResponse {
   std::vector<HttpHeader> headers;
   std::string body;
 
+  // A response with this status and body, and a Content-Type unless `content_type` is null.
+  static HttpResponse make(int status, const char* content_type, std::string body);
+
   // Replaces any header with the same name (case-insensitive).
   void setHeader(std::string_view name, std::string_view value);
   std::optional<std::string_view> header(std::string_view name) const;

@@ -27,13 +27,7 @@ constexpr const char* kJson = "application/json; charset=utf-8";
 constexpr const char* kText = "text/plain; charset=utf-8";
 
 HttpResponse makeResponse(int status, const char* content_type, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  if (content_type != nullptr) {
-    r.setHeader("Content-Type", content_type);
-  }
-  r.body = std::move(body);
-  return r;
+  return HttpResponse::make(status, content_type, std::move(body));
 }
 
 HttpResponse jsonError(int status, std::string_view message) {

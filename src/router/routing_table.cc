@@ -13,6 +13,23 @@ namespace {
 
 constexpr std::chrono::seconds kLoadTimeout{10};
 
+// A watch on the whole of `bucket` that has passed every stored entry to `on_change` before it
+// is returned, so its owner never answers from a half-loaded copy.
+Result<std::unique_ptr<KeyWatch>> loadedWatch(KeyValueStore& kv, const char* bucket,
+                                              KeyChangeCallback on_change) {
+  if (Status s = kv.ensureBucket(bucket, std::chrono::milliseconds(0)); !s.isOk()) {
+    return s;
+  }
+  auto watch = kv.watch(bucket, "", std::move(on_change));
+  if (!watch.ok()) {
+    return watch.status();
+  }
+  if (!(*watch)->waitUntilCurrent(kLoadTimeout)) {
+    return Status::unavailable(std::string("could not load the bucket ") + bucket);
+  }
+  return watch;
+}
+
 const char* typeName(RouteEntry::Type type) {
   return type == RouteEntry::Type::Url ? "url" : "queue";
 }
@@ -75,11 +92,8 @@ std::string RoutingTable::key(std::string_view env, std::string_view compiler_id
 }
 
 Status RoutingTable::watch() {
-  if (Status s = kv_->ensureBucket(kBucket, std::chrono::milliseconds(0)); !s.isOk()) {
-    return s;
-  }
-  auto watch = kv_->watch(
-      kBucket, "", [this](const std::string& key, const std::optional<std::string>& value) {
+  auto watch = loadedWatch(
+      *kv_, kBucket, [this](const std::string& key, const std::optional<std::string>& value) {
         std::lock_guard lock(mu_);
         std::optional<RouteEntry> entry = value ? RouteEntry::fromJson(*value) : std::nullopt;
         if (entry) {
@@ -92,10 +106,6 @@ Status RoutingTable::watch() {
     return watch.status();
   }
   watch_ = std::move(watch).value();
-  // Serve only from a loaded table: a router that started a moment ago must not 404.
-  if (!watch_->waitUntilCurrent(kLoadTimeout)) {
-    return Status::unavailable(std::string("could not load the bucket ") + kBucket);
-  }
   return Status::ok();
 }
 
@@ -156,11 +166,8 @@ Result<std::vector<std::pair<std::string, RouteEntry>>> RoutingTable::list(std::
 }
 
 Status ActiveColours::watch() {
-  if (Status s = kv_->ensureBucket(kBucket, std::chrono::milliseconds(0)); !s.isOk()) {
-    return s;
-  }
-  auto watch = kv_->watch(
-      kBucket, "", [this](const std::string& key, const std::optional<std::string>& value) {
+  auto watch = loadedWatch(
+      *kv_, kBucket, [this](const std::string& key, const std::optional<std::string>& value) {
         constexpr std::string_view kSuffix = ".active-color";
         if (!key.ends_with(kSuffix) || !value || (*value != "blue" && *value != "green")) {
           return;  // A deletion or a bad value keeps the colour known last.
@@ -175,10 +182,6 @@ Status ActiveColours::watch() {
     return watch.status();
   }
   watch_ = std::move(watch).value();
-  // Serve only from a loaded table: a router that started a moment ago must not 404.
-  if (!watch_->waitUntilCurrent(kLoadTimeout)) {
-    return Status::unavailable(std::string("could not load the bucket ") + kBucket);
-  }
   return Status::ok();
 }
 

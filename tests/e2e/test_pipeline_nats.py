@@ -71,8 +71,9 @@ def join_all(threads, timeout=120):
         t.join(timeout)
 
 
-class PipelineTest(unittest.TestCase):
-    """One environment: events gateway, one blue worker, one router."""
+class OneEnvironment(unittest.TestCase):
+    """One environment shared by the tests of a class: events gateway, one blue worker, one
+    router."""
 
     @classmethod
     def setUpClass(cls):
@@ -85,6 +86,10 @@ class PipelineTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.cluster.__exit__(None, None, None)
+
+
+class PipelineTest(OneEnvironment):
+
 
     def test_json_result_matches_a_direct_compile(self):
         routed = self.router.compile_json(COMPILER, square_request("json"))
@@ -221,20 +226,9 @@ class AdminTest(unittest.TestCase):
             self.assertIn("not connected", proc.stderr)
 
 
-class EventsAbuseTest(unittest.TestCase):
+class EventsAbuseTest(OneEnvironment):
     """Bad peers on the events gateway do no harm to the compiles going through it."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = Cluster().__enter__()
-        cls.events = cls.cluster.events()
-        cls.worker = cls.cluster.worker(cls.events)
-        route_queue(cls.cluster, cls.worker)
-        cls.router = cls.cluster.router(cls.events)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.__exit__(None, None, None)
 
     def ws_url(self):
         return f"ws://127.0.0.1:{self.events.port}/prod"
