@@ -385,6 +385,22 @@ class WorkerDrainTest(unittest.TestCase):
             self.assertIn("delivery=2", done_lines([second])[0])
 
 
+class TwoGatewaysTest(unittest.TestCase):
+    def test_worker_and_router_on_different_gateways(self):
+        with Cluster() as c:
+            near = c.events(name="events-near")
+            far = c.events(name="events-far")
+            worker = c.worker(far)
+            route_queue(c, worker)
+            router = c.router(near)
+            for i in range(3):
+                r = router.compile_json(COMPILER, square_request(f"across-{i}"))
+                self.assertEqual(r.status, 200, r.body[:300])
+                self.assertEqual(r.json()["code"], 0)
+            self.assertTrue(wait_until(lambda: len(done_lines([worker])) == 3, 5))
+            self.assertTrue(all("acked=true" in line for line in done_lines([worker])))
+
+
 class GatewayRestartTest(unittest.TestCase):
     def test_requests_in_flight_survive_a_gateway_restart(self):
         with Cluster() as c:
