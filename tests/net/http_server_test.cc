@@ -1,10 +1,5 @@
 #include "net/http_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -19,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "base/strings.h"
+#include "test_socket.h"
 
 namespace cex {
 namespace {
@@ -43,55 +39,30 @@ struct RawResponse {
   }
 };
 
-// A blocking HTTP client on a raw socket, so the tests control every byte on the wire.
+// A blocking HTTP client on a raw socket (TestSocket), so the tests control every byte on the
+// wire and check the framing of every response.
 class Client {
  public:
-  explicit Client(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  }
+  explicit Client(uint16_t port) : socket_(port) {}
 
-  ~Client() { closeNow(); }
+  bool connected() const { return socket_.connected(); }
 
-  bool connected() const { return connected_; }
+  void closeNow() { socket_.closeNow(); }
 
-  void closeNow() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-
-  bool send(std::string_view data) {
-    while (!data.empty()) {
-      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) {
-        return false;
-      }
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
+  bool send(std::string_view data) { return socket_.send(data); }
 
   // Reads one response; the body is skipped for HEAD. Every header line must be
   // "Name: value" with a non-empty value, as the strictest known client demands.
   std::optional<RawResponse> read(bool head = false, milliseconds timeout = milliseconds(5000)) {
     auto deadline = Clock::now() + timeout;
-    size_t end;
-    while ((end = pending_.find("\r\n\r\n")) == std::string::npos) {
-      if (!fill(deadline)) {
-        return std::nullopt;
-      }
-    }
-    RawResponse response;
-    if (!parseHead(std::string_view(pending_).substr(0, end + 2), response)) {
+    std::optional<std::string> head_text = socket_.readUntil("\r\n\r\n", timeout);
+    if (!head_text) {
       return std::nullopt;
     }
-    pending_.erase(0, end + 4);
+    RawResponse response;
+    if (!parseHead(std::string_view(*head_text).substr(0, head_text->size() - 2), response)) {
+      return std::nullopt;
+    }
     if (head || response.status == 204 || response.status == 304 || response.status < 200) {
       return response;
     }
@@ -100,59 +71,29 @@ class Client {
       ADD_FAILURE() << "response without Content-Length: " << response.status_line;
       return std::nullopt;
     }
-    size_t size = std::stoul(*length);
-    while (pending_.size() < size) {
-      if (!fill(deadline)) {
-        return std::nullopt;
-      }
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    std::optional<std::string> body = socket_.readExactly(std::stoul(*length), left);
+    if (!body) {
+      return std::nullopt;
     }
-    response.body = pending_.substr(0, size);
-    pending_.erase(0, size);
+    response.body = std::move(*body);
     return response;
   }
 
   // Reads exactly `size` raw bytes.
   std::optional<std::string> readRaw(size_t size, milliseconds timeout) {
-    auto deadline = Clock::now() + timeout;
-    while (pending_.size() < size) {
-      if (!fill(deadline)) {
-        return std::nullopt;
-      }
-    }
-    std::string out = pending_.substr(0, size);
-    pending_.erase(0, size);
-    return out;
+    return socket_.readExactly(size, timeout);
   }
 
   // True once the server has closed the connection (EOF or reset) with nothing more sent.
   bool waitClosed(milliseconds timeout = milliseconds(5000)) {
-    auto deadline = Clock::now() + timeout;
-    while (fill(deadline)) {
-    }
-    return closed_ && pending_.empty();
+    return socket_.closesWithNothingMore(timeout);
   }
 
   // True when nothing arrives and the connection stays open for `quiet`.
-  bool staysQuiet(milliseconds quiet) { return !fill(Clock::now() + quiet) && !closed_; }
+  bool staysQuiet(milliseconds quiet) { return socket_.staysQuiet(quiet); }
 
  private:
-  // Appends what arrives before the deadline; false on timeout, EOF or error.
-  bool fill(Clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-    pollfd p{fd_, POLLIN, 0};
-    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) {
-      return false;
-    }
-    char buf[65536];
-    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-    if (n <= 0) {
-      closed_ = true;
-      return false;
-    }
-    pending_.append(buf, static_cast<size_t>(n));
-    return true;
-  }
-
   // `head` holds the status line and header lines, each ended by CRLF.
   static bool parseHead(std::string_view head, RawResponse& response) {
     std::vector<std::string_view> lines;
@@ -183,10 +124,7 @@ class Client {
     return true;
   }
 
-  int fd_ = -1;
-  bool connected_ = false;
-  bool closed_ = false;
-  std::string pending_;
+  TestSocket socket_;
 };
 
 std::string get(std::string_view target, std::string_view extra = "") {

@@ -94,6 +94,14 @@ class TestSocket {
     return closed_;
   }
 
+  // True once the peer has closed (EOF or reset) without sending anything more.
+  bool closesWithNothingMore(Ms timeout = Ms(5000)) {
+    auto deadline = Clock::now() + timeout;
+    while (fill(deadline)) {
+    }
+    return closed_ && pending_.empty();
+  }
+
   // True when nothing arrives and the connection stays open for `quiet`.
   bool staysQuiet(Ms quiet) { return !fill(Clock::now() + quiet) && !closed_; }
 
