@@ -1,6 +1,5 @@
 #include "net/http_server.h"
 
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
