@@ -93,9 +93,8 @@ def wrk(url, seconds, script=None):
     return rps, int(errors.group(1)) if errors else 0
 
 
-def throughput(server, compiler, seconds):
-    body = json.dumps({"source": SOURCE, "options": {"userArguments": "-O2"}})
-    server.compile_json(compiler, body)  # fill the cache
+def wrk_post(url, seconds, body):
+    """wrk POSTing `body` (a JSON text) as a JSON request, as the clients send compiles."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write('wrk.method = "POST"\n')
         f.write(f"wrk.body = {json.dumps(body)}\n")
@@ -103,11 +102,17 @@ def throughput(server, compiler, seconds):
         f.write('wrk.headers["Accept"] = "application/json"\n')
         script = f.name
     try:
-        base = f"http://127.0.0.1:{server.port}"
-        hits, hit_errors = wrk(f"{base}/api/compiler/{compiler}/compile", seconds, script)
-        trivial, _ = wrk(f"{base}/api/version", seconds)
+        return wrk(url, seconds, script)
     finally:
         os.unlink(script)
+
+
+def throughput(server, compiler, seconds):
+    body = json.dumps({"source": SOURCE, "options": {"userArguments": "-O2"}})
+    server.compile_json(compiler, body)  # fill the cache
+    base = f"http://127.0.0.1:{server.port}"
+    hits, hit_errors = wrk_post(f"{base}/api/compiler/{compiler}/compile", seconds, body)
+    trivial, _ = wrk(f"{base}/api/version", seconds)
     return hits, hit_errors, trivial
 
 

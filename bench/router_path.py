@@ -17,16 +17,14 @@ import http.client
 import json
 import os
 import platform
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
 import cexcluster  # noqa: E402
 import cexlib  # noqa: E402
+from e2e_compile import wrk, wrk_post  # noqa: E402
 
 SOURCE = "int square(int n) {\n    return n * n;\n}\n"
 BODY = {"source": SOURCE, "options": {"userArguments": "-O2"}, "bypassCache": 1}
@@ -52,27 +50,6 @@ class KeepAliveClient:
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def wrk_rps(url, seconds, body=None):
-    argv = ["wrk", "-t2", "-c32", f"-d{seconds}s"]
-    script = None
-    if body is not None:
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-            f.write('wrk.method = "POST"\n')
-            f.write(f"wrk.body = {json.dumps(body)}\n")
-            f.write('wrk.headers["Content-Type"] = "application/json"\n')
-            f.write('wrk.headers["Accept"] = "application/json"\n')
-            script = f.name
-        argv += ["-s", script]
-    try:
-        out = subprocess.run(argv + [url], check=True, capture_output=True, text=True).stdout
-    finally:
-        if script:
-            os.unlink(script)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, int(errors.group(1)) if errors else 0
 
 
 def measure(clients, runs):
@@ -110,11 +87,11 @@ def main():
         del cached["bypassCache"]
         router.compile_json(args.compiler, cached)  # fill the shared result cache
         url = f"http://127.0.0.1:{router.port}"
-        hits, hit_errors = wrk_rps(f"{url}/api/compiler/{args.compiler}/compile", args.seconds,
-                                   json.dumps(cached))
-        health, _ = wrk_rps(f"{url}/healthcheck", args.seconds)
+        hits, hit_errors = wrk_post(f"{url}/api/compiler/{args.compiler}/compile", args.seconds,
+                                    json.dumps(cached))
+        health, _ = wrk(f"{url}/healthcheck", args.seconds)
         serve.compile_json(args.compiler, cached)
-        local_hits, local_errors = wrk_rps(
+        local_hits, local_errors = wrk_post(
             f"http://127.0.0.1:{serve.port}/api/compiler/{args.compiler}/compile", args.seconds,
             json.dumps(cached))
 

@@ -278,17 +278,14 @@ void ApiHandler::compile(HttpRequest&& request, const std::string& compiler_id, 
   runCompile(*compiler, std::move(*parsed.request), wantsJson(request), std::move(respond));
 }
 
-// TODO(build): cmake and other build systems are not run yet; a known compiler answers with a
-// result that says so, in the shape of a failed build.
+// A known compiler answers a build with a result that says builds are not run here.
 void ApiHandler::buildRequest(const std::string& compiler_id, const std::string& system,
                               Responder respond) {
   if (service_->registry().find(compiler_id) == nullptr) {
     respond(notFoundText());
     return;
   }
-  respond(makeResponse(
-      200, kJson,
-      errorResultJson("Builds with " + system + " are not available on this instance")));
+  respond(makeResponse(200, kJson, buildUnavailableJson(system)));
 }
 
 void ApiHandler::noscriptCompile(HttpRequest&& request, Responder respond) {

@@ -66,8 +66,7 @@ int runServe(const ServeOptions& options) {
       inst.properties.getInt("bodyParserLimit", static_cast<int64_t>(options.body_limit)));
   // Compiles take the router's path; everything else (listings, /healthcheck) is the API's.
   auto server = HttpServer::create(http, [api, router](HttpRequest&& request, Responder respond) {
-    bool compile = !request.path.starts_with("/healthcheck") &&
-                   !request.path.starts_with("/admin/") && CompileRouter::handles(request.path);
+    bool compile = CompileRouter::handlesCompile(request.path);
     if (compile) {
       router->handle(std::move(request), std::move(respond));
     } else {

@@ -177,4 +177,9 @@ std::string errorResultJson(std::string_view message) {
   return out;
 }
 
+std::string buildUnavailableJson(std::string_view build_system) {
+  return errorResultJson("Builds with " + std::string(build_system) +
+                         " are not available on this instance");
+}
+
 }  // namespace cex

@@ -27,4 +27,8 @@ std::string refusalJson(std::string_view message);
 // compile (code -1, the message as stderr, no asm): for jobs that could not be compiled.
 std::string errorResultJson(std::string_view message);
 
+// What an instance answers to a build (cmake, cargo, ...) that it cannot run.
+// TODO(build): builds are not run yet; every instance answers this, directly or from a queue.
+std::string buildUnavailableJson(std::string_view build_system);
+
 }  // namespace cex

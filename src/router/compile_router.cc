@@ -140,8 +140,11 @@ CompileRouter::~CompileRouter() {
 }
 
 bool CompileRouter::handles(std::string_view path) {
-  return path.starts_with("/healthcheck") || path.starts_with("/admin/") ||
-         Target::parse(path, "").has_value();
+  return path.starts_with("/healthcheck") || path.starts_with("/admin/") || handlesCompile(path);
+}
+
+bool CompileRouter::handlesCompile(std::string_view path) {
+  return Target::parse(path, "").has_value();
 }
 
 void CompileRouter::addHeaders(HttpResponse* response) const {

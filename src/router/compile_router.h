@@ -61,6 +61,8 @@ class CompileRouter {
 
   // Whether `path` is one of the router's routes.
   static bool handles(std::string_view path);
+  // Whether `path` is a compile, cmake or build request (`[/<env>]/api/compiler/<id>/...`).
+  static bool handlesCompile(std::string_view path);
 
   // The handler to give the events client: results for waited-on guids come in here.
   EventsResultHandler resultHandler();

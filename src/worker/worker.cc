@@ -256,8 +256,7 @@ std::string Worker::compileJob(const Job& job) {
                                             " not found for language " + message->lang));
   }
   if (!message->build_system.empty()) {
-    return withGuid(job.id, errorResultJson("Builds with " + message->build_system +
-                                            " are not available on this instance"));
+    return withGuid(job.id, buildUnavailableJson(message->build_system));
   }
   if (!message->parsed.request) {
     return withGuid(job.id, errorResultJson(message->parsed.error.body));

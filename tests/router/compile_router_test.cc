@@ -263,6 +263,9 @@ TEST_F(CompileRouterTest, RecognisesItsRoutes) {
   EXPECT_FALSE(CompileRouter::handles("/api/compilers"));
   EXPECT_FALSE(CompileRouter::handles("/api/compiler/g122/compile/extra"));
   EXPECT_FALSE(CompileRouter::handles("/api/compiler/g122/build"));
+  EXPECT_TRUE(CompileRouter::handlesCompile("/beta/api/compiler/g122/cmake"));
+  EXPECT_FALSE(CompileRouter::handlesCompile("/healthcheck"));
+  EXPECT_FALSE(CompileRouter::handlesCompile("/admin/clear-cache"));
 }
 
 TEST_F(CompileRouterTest, AnUnknownCompilerIsNotFound) {
