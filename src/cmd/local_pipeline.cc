@@ -9,6 +9,8 @@ namespace cex {
 
 namespace {
 
+constexpr std::chrono::milliseconds kLease{20000};
+
 // The routing table of the local environment: every compiler of this instance, on its queue.
 Status fillRoutes(RoutingTable& routes, const CompilerRegistry& registry) {
   std::vector<ListedCompiler> listed;
@@ -37,7 +39,7 @@ Result<std::unique_ptr<LocalPipeline>> LocalPipeline::create(Instance& instance,
 Status LocalPipeline::start(Instance& instance, const std::string& state_dir) {
   EmbeddedOptions embedded;
   embedded.sqlite_path = state_dir.empty() ? "" : state_dir + "/state.db";
-  embedded.queue.lease = std::chrono::milliseconds(20000);
+  embedded.queue.lease = kLease;
   auto backends = makeEmbeddedBackends(embedded);
   if (!backends.ok()) {
     return backends.status();
@@ -73,6 +75,7 @@ Status LocalPipeline::start(Instance& instance, const std::string& state_dir) {
   worker_events_ = EventsClient::createInProcess(
       hub_, [](const std::string&, std::string&&) {}, workerEventsOptions());
   WorkerOptions worker;
+  worker.lease_renewal = kLease / 4;
   worker.env = kEnv;
   worker.colour = colours_->colour(kEnv);
   worker.consumers = instance.service->settings().slots;

@@ -41,6 +41,7 @@ int runWorkerCommand(const WorkerCommandOptions& o) {
   WorkerOptions options;
   options.env = o.env;
   options.colour = o.colour;
+  options.lease_renewal = std::chrono::seconds(o.lease_seconds) / 4;
   options.consumers = o.consumers > 0 ? o.consumers : inst.service->settings().slots;
   Worker worker(options, backends->queue, backends->blobs, events->get(), inst.service.get(),
                 cache.get());

@@ -1,7 +1,8 @@
 #include "worker/worker.h"
 
 #include <condition_variable>
-#include <future>
+#include <set>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -26,38 +27,6 @@ std::string withGuid(const std::string& guid, const std::string& json) {
   out.append(json, 1, std::string::npos);
   return out;
 }
-
-// Keeps a lease alive while a job runs longer than a fraction of it.
-class LeaseKeeper {
- public:
-  LeaseKeeper(JobLease& lease, std::chrono::milliseconds every) : lease_(lease) {
-    thread_ = std::thread([this, every] {
-      std::unique_lock lock(mu_);
-      while (!cv_.wait_for(lock, every, [this] { return done_; })) {
-        lease_.extend();
-      }
-    });
-  }
-
-  ~LeaseKeeper() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
-  LeaseKeeper(const LeaseKeeper&) = delete;
-  LeaseKeeper& operator=(const LeaseKeeper&) = delete;
-
- private:
-  JobLease& lease_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
 
 bool cacheable(const CompileOutcome& outcome) {
   if (outcome.execution) {
@@ -84,6 +53,55 @@ std::string outcomeJson(const CompileOutcome& outcome) {
 
 }  // namespace
 
+// Renews the leases of the jobs being compiled, all from one thread, so that a compile longer
+// than a lease keeps its job without a thread of its own.
+class Worker::LeaseRenewer {
+ public:
+  explicit LeaseRenewer(std::chrono::milliseconds every) : every_(every) {
+    thread_ = std::thread([this] { loop(); });
+  }
+
+  ~LeaseRenewer() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  LeaseRenewer(const LeaseRenewer&) = delete;
+  LeaseRenewer& operator=(const LeaseRenewer&) = delete;
+
+  void add(JobLease* lease) {
+    std::lock_guard lock(mu_);
+    leases_.insert(lease);
+  }
+
+  // Once this returns, `lease` is not touched again.
+  void remove(JobLease* lease) {
+    std::lock_guard lock(mu_);
+    leases_.erase(lease);
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, every_, [this] { return stopping_; })) {
+      for (JobLease* lease : leases_) {
+        lease->extend();
+      }
+    }
+  }
+
+  const std::chrono::milliseconds every_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<JobLease*> leases_;  // guarded by mu_
+  bool stopping_ = false;       // guarded by mu_
+  std::thread thread_;
+};
+
 Worker::Worker(WorkerOptions options, std::shared_ptr<WorkQueue> queue,
                std::shared_ptr<BlobStore> blobs, EventsClient* events, CompileService* service,
                SharedResultCache* cache)
@@ -99,6 +117,7 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
+  renewer_ = std::make_unique<LeaseRenewer>(options_.lease_renewal);
   started_ = true;
   for (int i = 0; i < std::max(1, options_.consumers); ++i) {
     consumers_.emplace_back([this] { consumerLoop(); });
@@ -121,6 +140,7 @@ void Worker::stop(std::chrono::milliseconds drain) {
     consumer.join();
   }
   consumers_.clear();
+  renewer_.reset();
   // Each publish ends within the events client's publish deadline, acknowledged or not.
   {
     std::unique_lock lock(mu_);
@@ -202,11 +222,9 @@ void Worker::process(std::shared_ptr<JobLease> owned) {
   }
 
   auto started = std::chrono::steady_clock::now();
-  std::string result;
-  {
-    LeaseKeeper keeper(lease, std::chrono::milliseconds(5000));
-    result = compileJob(job);
-  }
+  renewer_->add(&lease);
+  std::string result = compileJob(job);
+  renewer_->remove(&lease);
   if (abandon_) {
     lease.nak();  // Shutting down past the drain window: let another worker answer.
     finished(&WorkerStats::handed_back);

@@ -25,6 +25,9 @@ struct WorkerOptions {
   // A job delivered this many times is answered with an error and given up (kept for
   // inspection) instead of being compiled once more.
   int max_deliveries = 4;
+  // How often the lease of a job being compiled is renewed: well inside the queue's lease
+  // (a quarter of the default 20 s).
+  std::chrono::milliseconds lease_renewal{5000};
   size_t inline_result_limit = 31 * 1024;
 };
 
@@ -63,7 +66,7 @@ class Worker {
   bool consuming() const { return started_ && !stopping_; }
 
  private:
-  struct Running;
+  class LeaseRenewer;
 
   void consumerLoop();
   void process(std::shared_ptr<JobLease> lease);
@@ -80,6 +83,7 @@ class Worker {
   EventsClient* events_;
   CompileService* service_;
   SharedResultCache* cache_;
+  std::unique_ptr<LeaseRenewer> renewer_;  // while started
   std::vector<std::thread> consumers_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};

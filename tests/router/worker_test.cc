@@ -139,10 +139,11 @@ class WorkerTest : public ::testing::Test {
     service_ = std::move(service).value();
   }
 
-  void startWorker(int max_deliveries = 4) {
+  void startWorker(int max_deliveries = 4, milliseconds lease_renewal = milliseconds(5000)) {
     WorkerOptions options;
     options.consumers = 1;
     options.max_deliveries = max_deliveries;
+    options.lease_renewal = lease_renewal;
     worker_ = std::make_unique<Worker>(options, backends_.queue, backends_.blobs,
                                        worker_events_.get(), service_.get(), cache_.get());
     worker_->start();
@@ -263,6 +264,28 @@ TEST_F(WorkerTest, AJobDeliveredTooOftenIsGivenUp) {
   EXPECT_EQ(stats.waiting, 0u);
   EXPECT_EQ(stats.in_flight, 0u);
   EXPECT_EQ(stats.given_up, 1u);
+}
+
+TEST_F(WorkerTest, ACompileLongerThanTheLeaseKeepsItsJob) {
+  EmbeddedOptions short_lease;
+  short_lease.queue.lease = milliseconds(300);
+  auto backends = makeEmbeddedBackends(short_lease);
+  ASSERT_TRUE(backends.ok()) << backends.status().toString();
+  backends_ = std::move(backends).value();
+  subscribe("job-7");
+  enqueue("job-7", "slow", kSquare);
+  startWorker(4, milliseconds(75));
+  ASSERT_TRUE(eventually([&] { return worker_->stats().busy == 1; }));
+
+  std::this_thread::sleep_for(milliseconds(1000));  // three leases long
+  QueueStats stats = queueStats();
+  EXPECT_EQ(stats.in_flight, 1u);
+  EXPECT_EQ(stats.waiting, 0u);  // not handed to anyone else meanwhile
+
+  ASSERT_TRUE(writeFile(release_, "").isOk());
+  ASSERT_TRUE(results_.waitFor("job-7").has_value());
+  EXPECT_TRUE(eventually([&] { return queueDrained(); }));
+  EXPECT_EQ(worker_->stats().compiled, 1u);
 }
 
 TEST_F(WorkerTest, StopPastTheDrainHandsTheJobBack) {
