@@ -7,8 +7,11 @@
 
 namespace cex {
 
-std::string resultBlobKey(std::string_view guid) {
-  std::string key = "events-result.";
+namespace {
+
+// `prefix` and `guid`, with characters of the guid outside [A-Za-z0-9_-] written as "=XX".
+std::string blobKey(std::string_view prefix, std::string_view guid) {
+  std::string key(prefix);
   for (char c : guid) {
     bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                  c == '_' || c == '-';
@@ -21,12 +24,12 @@ std::string resultBlobKey(std::string_view guid) {
   return key;
 }
 
-Result<std::string> referenceLargeResult(BlobStore& blobs, std::string_view guid, std::string json,
-                                         size_t inline_limit, std::chrono::milliseconds ttl) {
+Result<std::string> storeAndReference(BlobStore& blobs, std::string_view guid, std::string key,
+                                      std::string json, size_t inline_limit,
+                                      std::chrono::milliseconds ttl) {
   if (json.size() <= inline_limit) {
     return json;
   }
-  std::string key = resultBlobKey(guid);
   Status stored = blobs.put(key, json, ttl);
   if (!stored.isOk()) {
     return stored;
@@ -38,6 +41,23 @@ Result<std::string> referenceLargeResult(BlobStore& blobs, std::string_view guid
   writer.key("blobKey").string(key);
   writer.endObject();
   return reference;
+}
+
+}  // namespace
+
+std::string resultBlobKey(std::string_view guid) {
+  return blobKey("events-result.", guid);
+}
+
+Result<std::string> referenceLargeResult(BlobStore& blobs, std::string_view guid, std::string json,
+                                         size_t inline_limit, std::chrono::milliseconds ttl) {
+  return storeAndReference(blobs, guid, resultBlobKey(guid), std::move(json), inline_limit, ttl);
+}
+
+Result<std::string> referenceLargeRequest(BlobStore& blobs, std::string_view guid, std::string json,
+                                          size_t inline_limit, std::chrono::milliseconds ttl) {
+  return storeAndReference(blobs, guid, blobKey("request.", guid), std::move(json), inline_limit,
+                           ttl);
 }
 
 Result<std::string> resolveResultReference(BlobStore& blobs, std::string frame) {

@@ -33,6 +33,11 @@ Result<std::string> referenceLargeResult(BlobStore& blobs, std::string_view guid
                                          size_t inline_limit = kInlineResultLimit,
                                          std::chrono::milliseconds ttl = kResultBlobTtl);
 
+// The same for a queued request that is too large for the queue: stored under
+// "request.<guid>" (escaped like resultBlobKey), so that it never meets its own result.
+Result<std::string> referenceLargeRequest(BlobStore& blobs, std::string_view guid, std::string json,
+                                          size_t inline_limit, std::chrono::milliseconds ttl);
+
 // Returns a received frame's whole result: the frame itself when it is not a reference, or the
 // referenced blob. NotFound when the blob is gone (expired, or another store); InvalidArgument
 // when the frame is not a JSON object.

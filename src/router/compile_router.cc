@@ -305,13 +305,18 @@ void CompileRouter::enqueue(HttpRequest&& request, const Target& target, std::st
   links_.events->subscribe(guid, [this, guid, queue, message = std::move(message),
                                   deadline_wall](const Status& s) mutable {
     Status enqueued = s;
-    if (enqueued.isOk() && message.size() > options_.inline_request_limit) {
-      std::string key = "request." + guid;
-      enqueued = links_.blobs->put(key, message, options_.wait_timeout * 2);
-      message = "{\"guid\":\"" + guid + "\",\"blobKey\":\"" + key + "\"}";
-    }
     if (enqueued.isOk()) {
-      enqueued = links_.queue->enqueue(queue, Job{guid, std::move(message), deadline_wall, 1});
+      Result<std::string> payload =
+          referenceLargeRequest(*links_.blobs, guid, std::move(message),
+                                options_.inline_request_limit, options_.wait_timeout * 2);
+      enqueued = payload.status();
+      if (payload.ok()) {
+        Job job;
+        job.id = guid;
+        job.payload = std::move(payload).value();
+        job.deadline = deadline_wall;
+        enqueued = links_.queue->enqueue(queue, job);
+      }
     }
     if (enqueued.isOk()) {
       spdlog::debug("router enqueued guid={} queue={}", guid, queue);
