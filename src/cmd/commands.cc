@@ -27,6 +27,13 @@ void addInstanceOptions(CLI::App* app, InstanceOptions* o, const char* env_flag 
       "only use configured compilers, do not search PATH");
 }
 
+// --host and --port of a role that listens (port 0 picks a free one).
+template <typename Port>
+void addListenOptions(CLI::App* app, std::string* host, Port* port) {
+  app->add_option("--host", *host, "address to listen on")->capture_default_str();
+  app->add_option("--port", *port, "port to listen on (0 picks one)")->capture_default_str();
+}
+
 void addLinkOptions(CLI::App* app, LinkOptions* o) {
   app->add_option("--nats", o->nats_url, "NATS server shared by the roles (nats://host:port)");
   app->add_option("--events", o->events_url, "events gateway (ws://host:port/<env>)");
@@ -43,9 +50,7 @@ int runCommandLine(int argc, char** argv) {
   ServeOptions serve;
   CLI::App* serve_cmd = app.add_subcommand("serve", "serve the Compiler Explorer API");
   addInstanceOptions(serve_cmd, &serve.instance);
-  serve_cmd->add_option("--host", serve.host, "address to listen on")->capture_default_str();
-  serve_cmd->add_option("--port", serve.port, "port to listen on (0 picks one)")
-      ->capture_default_str();
+  addListenOptions(serve_cmd, &serve.host, &serve.port);
   serve_cmd->add_option("--http-threads", serve.http_threads, "network threads");
   serve_cmd->add_flag("--debug", debug, "log debug detail");
 
@@ -88,8 +93,7 @@ int runCommandLine(int argc, char** argv) {
 
   EventsGatewayOptions events;
   CLI::App* events_cmd = app.add_subcommand("events", "serve an events gateway (WebSocket)");
-  events_cmd->add_option("--host", events.host, "address to listen on")->capture_default_str();
-  events_cmd->add_option("--port", events.port, "port to listen on")->capture_default_str();
+  addListenOptions(events_cmd, &events.host, &events.port);
   events_cmd->add_option("--nats", events.nats_url, "share results with other gateways");
   events_cmd->add_option("--hold-seconds", events.hold_seconds, "how long results wait")
       ->capture_default_str();
@@ -99,8 +103,7 @@ int runCommandLine(int argc, char** argv) {
       app.add_subcommand("router", "serve the compile router of one environment");
   addLinkOptions(router_cmd, &router.links);
   router_cmd->add_option("--env", router.env, "environment")->capture_default_str();
-  router_cmd->add_option("--host", router.host, "address to listen on")->capture_default_str();
-  router_cmd->add_option("--port", router.port, "port to listen on")->capture_default_str();
+  addListenOptions(router_cmd, &router.host, &router.port);
   router_cmd->add_option("--wait-seconds", router.wait_seconds, "how long a request waits")
       ->capture_default_str();
   router_cmd
@@ -123,8 +126,7 @@ int runCommandLine(int argc, char** argv) {
   worker_cmd->add_option("--color", worker.colour, "blue or green")
       ->check(CLI::IsMember({"blue", "green"}))
       ->capture_default_str();
-  worker_cmd->add_option("--host", worker.host, "address of its HTTP API")->capture_default_str();
-  worker_cmd->add_option("--port", worker.port, "port of its HTTP API")->capture_default_str();
+  addListenOptions(worker_cmd, &worker.host, &worker.port);
   worker_cmd->add_option("--consumers", worker.consumers, "jobs at once (default: its slots)");
   worker_cmd->add_option("--drain-seconds", worker.drain_seconds, "time to finish on SIGTERM")
       ->capture_default_str();
