@@ -1,6 +1,7 @@
 #include "cmd/role_links.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -44,14 +45,19 @@ void blockStopSignals() {
   ::signal(SIGPIPE, SIG_IGN);
 }
 
-void watchStopSignal(std::function<void()> on_stop) {
+StopWatch::StopWatch(std::string role, std::function<void()> on_stop) {
   sigset_t set = stopSet();
-  std::thread([set, on_stop = std::move(on_stop)] {
+  thread_ = std::thread([set, role = std::move(role), on_stop = std::move(on_stop)] {
     int sig = 0;
     sigwait(&set, &sig);
-    spdlog::info("stopping signal={}", sig);
+    spdlog::info("{} stopping signal={}", role, sig);
     on_stop();
-  }).detach();
+  });
+}
+
+StopWatch::~StopWatch() {
+  ::kill(::getpid(), SIGTERM);
+  thread_.join();
 }
 
 }  // namespace cex

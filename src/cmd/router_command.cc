@@ -70,7 +70,7 @@ int runRouterCommand(const RouterCommandOptions& o) {
     spdlog::critical("router listen failed error=\"{}\"", server.status().message());
     return 1;
   }
-  watchStopSignal([&router, server = server->get(), drain = o.drain_seconds] {
+  StopWatch stop_watch("router", [&router, server = server->get(), drain = o.drain_seconds] {
     router.shutdown(std::chrono::seconds(drain));
     server->stop();
   });

@@ -1,49 +1,19 @@
-#include <signal.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <functional>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "cmd/commands.h"
 #include "cmd/local_pipeline.h"
+#include "cmd/role_links.h"
 #include "net/http_server.h"
 
 namespace cex {
 
-namespace {
-
-sigset_t stopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
-}
-
-// Waits for SIGINT or SIGTERM on a thread of its own and runs `stop`. The signals must
-// already be blocked in every thread (see runServe), so only sigwait sees them.
-std::thread startSignalWatcher(std::function<void()> stop) {
-  sigset_t set = stopSignals();
-  return std::thread([set, stop = std::move(stop)] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    spdlog::info("serve stopping signal={}", sig);
-    stop();
-  });
-}
-
-}  // namespace
-
 int runServe(const ServeOptions& options) {
   auto start = std::chrono::steady_clock::now();
-  ::signal(SIGPIPE, SIG_IGN);
-  // Block the stop signals before any thread starts: threads inherit the mask, and a signal
-  // delivered to a thread that does not block it would end the process on the spot.
-  sigset_t stop = stopSignals();
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  // Before any thread starts: threads inherit the mask, and a signal delivered to a thread
+  // that does not block it would end the process on the spot.
+  blockStopSignals();
   auto instance = buildInstance(options.instance);
   if (!instance.ok()) {
     spdlog::critical("serve start failed error=\"{}\"", instance.status().message());
@@ -80,7 +50,7 @@ int runServe(const ServeOptions& options) {
   }
 
   // Requests in flight get a moment to finish before the server closes their connections.
-  std::thread watcher = startSignalWatcher([pipeline = pipeline->get(), server = server->get()] {
+  StopWatch stop_watch("serve", [pipeline = pipeline->get(), server = server->get()] {
     pipeline->stop(std::chrono::seconds(10));
     server->stop();
   });
@@ -94,9 +64,6 @@ int runServe(const ServeOptions& options) {
       inst.discovery.probes_run, inst.discovery.probes_cached, inst.service->settings().slots, ms);
   (*server)->run();
   (*pipeline)->stop(std::chrono::milliseconds(0));
-  // run() also returns when the server stops on its own; make sure the watcher ends too.
-  ::kill(::getpid(), SIGTERM);
-  watcher.join();
   spdlog::info("serve stopped");
   return 0;
 }

@@ -71,7 +71,7 @@ int runWorkerCommand(const WorkerCommandOptions& o) {
     return 1;
   }
   worker.start();
-  watchStopSignal([&worker, server = server->get(), drain = o.drain_seconds] {
+  StopWatch stop_watch("worker", [&worker, server = server->get(), drain = o.drain_seconds] {
     worker.stop(std::chrono::seconds(drain));
     server->stop();
   });
