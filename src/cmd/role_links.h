@@ -1,11 +1,10 @@
 #pragma once
 
-#include <functional>
 #include <string>
-#include <thread>
 
 #include "backends/backends.h"
 #include "base/status.h"
+#include "base/stop_signals.h"
 #include "events/events_client.h"
 
 namespace cex {
@@ -18,24 +17,5 @@ Result<Backends> connectBackends(const std::string& nats_url, int lease_seconds,
 // How a worker's events client publishes: a result nobody acknowledged within 10 s is given up
 // there, and its job delivered again while the client still waits.
 EventsClientOptions workerEventsOptions();
-
-// Blocks SIGINT and SIGTERM in this thread, and so in every thread started after it, and
-// ignores SIGPIPE: call it before starting any thread. A stop signal that arrives from then on
-// waits for a StopWatch.
-void blockStopSignals();
-
-// Runs `on_stop` on a thread of its own once SIGINT or SIGTERM arrives. Destroying it ends that
-// thread: if no signal came (the server stopped on its own), it raises SIGTERM in this process
-// so that `on_stop` still runs once, then joins, so `on_stop` never outlives what it uses.
-class StopWatch {
- public:
-  StopWatch(std::string role, std::function<void()> on_stop);
-  ~StopWatch();
-  StopWatch(const StopWatch&) = delete;
-  StopWatch& operator=(const StopWatch&) = delete;
-
- private:
-  std::thread thread_;
-};
 
 }  // namespace cex
